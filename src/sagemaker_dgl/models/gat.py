@@ -1,0 +1,88 @@
+"""Graph Attention Network.
+
+Veličković et al., "Graph Attention Networks", ICLR 2018, https://arxiv.org/abs/1710.10903
+(reference code: PetarV-/GAT; DGL: examples/pytorch/gat).
+
+Each head :math:`k` of a layer computes attention over the neighbours :math:`j` of node :math:`i`,
+
+.. math::  \\alpha_{ij}^k = \\mathrm{softmax}_j(\\mathrm{LeakyReLU}(a_k^\\top [W_k h_i \\| W_k h_j])),
+           \\quad h_i' = \\big\\Vert_k \\, \\mathrm{ELU}(\\textstyle\\sum_j \\alpha_{ij}^k W_k h_j)
+
+Hidden layers concatenate their heads; the output layer averages its ``num_out_heads`` heads.
+The first layer's projection :math:`W x` runs in :class:`InputProjection` so that sparse
+features stay sparse; its ``GATConv`` then skips its own (identity) projection.
+
+Shapes: features ``(N, in_feats)`` (dense or sparse COO) -> logits ``(N, out_feats)``.
+"""
+import torch.nn.functional as F
+from dgl.nn import GATConv
+from torch import nn
+
+from ._base import InputProjection, NodeModel
+from ._registry import register_model
+
+
+@register_model(
+    "gat",
+    defaults=dict(hidden_size=8, num_heads=8, dropout=0.6, attn_dropout=0.6, lr=0.005, weight_decay=5e-4, epochs=200),
+)
+class GAT(NodeModel):
+    """GAT for node classification.
+
+    Args:
+        in_feats: input feature size.
+        out_feats: number of classes.
+        hidden_size: hidden units per head (default: 8).
+        num_layers: attention layers, including the output one (default: 2).
+        num_heads: heads in each hidden layer (default: 8).
+        num_out_heads: heads in the output layer, averaged (default: 1).
+        dropout: dropout on each layer's input features (default: 0.6).
+        attn_dropout: dropout on attention coefficients (default: 0.6).
+        negative_slope: LeakyReLU slope in the attention (default: 0.2).
+        residual: residual connections in layers after the first (default: False).
+    """
+
+    accepts_sparse_features = True
+    needs_self_loops = True
+
+    def __init__(
+        self,
+        in_feats: int,
+        out_feats: int,
+        hidden_size: int = 8,
+        num_layers: int = 2,
+        num_heads: int = 8,
+        num_out_heads: int = 1,
+        dropout: float = 0.6,
+        attn_dropout: float = 0.6,
+        negative_slope: float = 0.2,
+        residual: bool = False,
+    ):
+        super().__init__()
+        heads = [num_heads] * (num_layers - 1) + [num_out_heads]
+        sizes = [hidden_size] * (num_layers - 1) + [out_feats]
+        self.input_projection = InputProjection(in_feats, sizes[0] * heads[0], dropout)
+        self.layers = nn.ModuleList()
+        for index, (size, num) in enumerate(zip(sizes, heads)):
+            in_size = sizes[0] * heads[0] if index == 0 else sizes[index - 1] * heads[index - 1]
+            conv = GATConv(
+                in_size,
+                size,
+                num,
+                feat_drop=0.0 if index == 0 else dropout,
+                attn_drop=attn_dropout,
+                negative_slope=negative_slope,
+                residual=residual and index > 0,
+                allow_zero_in_degree=True,
+            )
+            if index == 0:
+                conv.fc = nn.Identity()  # the projection already ran in self.input_projection
+            self.layers.append(conv)
+
+    def layer(self, index, graph, h):
+        if index == 0:
+            h = self.input_projection(h)
+        h = self.layers[index](graph, h)
+        if index == len(self.layers) - 1:
+            return h.mean(dim=1)
+        return F.elu(h).flatten(1)
