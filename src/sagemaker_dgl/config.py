@@ -16,6 +16,11 @@ from .errors import ConfigError
 from .models import MODELS
 from .tasks import TASKS
 
+#: Names used by DGL's examples and other trainers -> ours, for "did you mean" hints.
+COMMON_NAMES = {"learning_rate": "lr", "n_epochs": "epochs", "num_epochs": "epochs", "n_hidden": "hidden_size",
+                "hidden": "hidden_size", "n_layers": "num_layers", "heads": "num_heads", "wd": "weight_decay",
+                "patience": "early_stopping_patience", "in_drop": "dropout", "attn_drop": "attn_dropout"}
+
 #: Hyperparameter prefix reserved for the SageMaker toolkit (sagemaker_program, ...).
 TOOLKIT_PREFIX = "sagemaker_"
 
@@ -150,7 +155,9 @@ class Hyperparameters(BaseModel):
         if unknown:
             messages = []
             for key in unknown:
-                close = difflib.get_close_matches(key, list(cls.model_fields), n=1)
+                close = [COMMON_NAMES[key]] if key in COMMON_NAMES else difflib.get_close_matches(
+                    key, list(cls.model_fields), n=1
+                )
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 messages.append(f"{key!r}{hint}")
             raise ConfigError(

@@ -1,10 +1,10 @@
 """Pick the data for a job: a channel's files, a named download, or the karate default."""
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Callable, Dict, Mapping
 
-import pandas as pd
 import torch
 
 from ..errors import ChannelError, DataFormatError
@@ -100,20 +100,20 @@ def _load_channel(directory: Path, hp) -> GraphData:
 
 
 def _apply_split_channel(graph, split: str, directory: Path) -> None:
-    """Set ``<split>_mask`` from the node ids listed in the channel's files (CSV or text)."""
+    """Set ``<split>_mask`` from the channel's files: one node id per line (first column), optional header."""
     ids = []
     for path in _files(directory, split):
+        lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+        fields = [re.split(r"[,\s]+", line)[0] for line in lines]
+        if fields and not fields[0].lstrip("-").isdigit():
+            fields = fields[1:]  # header, e.g. "node_id"
         try:
-            frame = pd.read_csv(path, sep=None, engine="python", header=None, dtype=str)
-            column = frame.iloc[:, 0]
-            ids.extend(int(value) for value in column if str(value).strip() not in ("node_id", ""))
+            ids.extend(int(field) for field in fields)
         except ValueError as error:
-            raise DataFormatError(f"{path.name} in channel for split '{split}' must list node ids ({error})") from None
+            raise DataFormatError(f"{path.name} in the channel for split '{split}' must list node ids ({error})") from None
     ids_tensor = torch.tensor(ids, dtype=torch.int64)
     if len(ids) == 0 or ids_tensor.min() < 0 or ids_tensor.max() >= graph.num_nodes():
-        raise DataFormatError(
-            f"split '{split}' lists node ids outside 0..{graph.num_nodes() - 1} (or none at all)"
-        )
+        raise DataFormatError(f"split '{split}' lists node ids outside 0..{graph.num_nodes() - 1} (or none at all)")
     mask = torch.zeros(graph.num_nodes(), dtype=torch.bool)
     mask[ids_tensor] = True
     graph.ndata[f"{split}_mask"] = mask

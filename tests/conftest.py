@@ -1,0 +1,81 @@
+"""Shared fixtures: real datasets (../shared/data or $SAGEMAKER_DGL_DATA) and running jobs."""
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Optional
+
+import pytest
+
+from sagemaker_dgl.cli import lay_out_job
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_ROOT = Path(os.environ.get("SAGEMAKER_DGL_DATA", ROOT.parent / "shared" / "data"))
+TRAIN = str(Path(sys.executable).parent / "train")
+
+
+def dataset_dir(name: str) -> Path:
+    """Folder of a real dataset; a missing one fails in CI and skips elsewhere."""
+    path = DATA_ROOT / name
+    if not path.is_dir():
+        message = f"dataset {name!r} not found in {DATA_ROOT} (set SAGEMAKER_DGL_DATA)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def cora_dir() -> Path:
+    return dataset_dir("cora")
+
+
+@dataclass
+class JobResult:
+    """What a finished job left behind."""
+
+    returncode: int
+    base_dir: Path
+    log: str
+
+    @property
+    def model_files(self):
+        return sorted(p.name for p in (self.base_dir / "model").iterdir())
+
+    @property
+    def failure(self) -> str:
+        path = self.base_dir / "output" / "failure"
+        return path.read_text() if path.exists() else ""
+
+    @property
+    def metrics(self) -> dict:
+        return json.loads((self.base_dir / "output" / "data" / "metrics.json").read_text())
+
+
+def run_job(
+    base_dir: Path,
+    hyperparameters: Optional[Dict[str, object]] = None,
+    channels: Optional[Dict[str, Path]] = None,
+    checkpoints: bool = False,
+    timeout: float = 600,
+) -> JobResult:
+    """Lay out ``base_dir`` like /opt/ml and run ``.venv/bin/train`` on it, as the container does."""
+    lay_out_job(base_dir, hyperparameters or {}, channels or {})
+    if checkpoints:
+        (base_dir / "checkpoints").mkdir(exist_ok=True)
+    completed = subprocess.run(
+        [TRAIN], env=job_env(base_dir), capture_output=True, text=True, timeout=timeout
+    )
+    return JobResult(completed.returncode, base_dir, completed.stdout + completed.stderr)
+
+
+def job_env(base_dir: Path) -> Dict[str, str]:
+    """Environment of a job in ``base_dir``: the toolkit reads SAGEMAKER_BASE_DIR."""
+    return {
+        **os.environ,
+        "SAGEMAKER_BASE_DIR": str(base_dir),
+        "SAGEMAKER_TRAINING_MODULE": "sagemaker_dgl.training:main",
+        "PYTHONUNBUFFERED": "1",
+    }

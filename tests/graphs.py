@@ -1,0 +1,40 @@
+"""Small generated graphs in DGL's CSV dataset format, for tests."""
+from pathlib import Path
+
+import numpy as np
+
+
+def write_csv_graph(directory: Path, num_nodes: int = 120, num_classes: int = 3, masks: bool = True,
+                    seed: int = 0, labels=None, feature_size: int = 8) -> Path:
+    """A planted-partition graph whose labels are learnable from features and edges.
+
+    Nodes of class c link mostly to class c; features are noisy one-hot class indicators.
+    """
+    rng = np.random.default_rng(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    label = rng.integers(0, num_classes, num_nodes) if labels is None else np.asarray(labels)
+    features = rng.normal(0, 1.0, (num_nodes, feature_size))
+    features[np.arange(num_nodes), label % feature_size] += 2.0
+    src, dst = [], []
+    for node in range(num_nodes):
+        same = np.flatnonzero(label == label[node])
+        for other in rng.choice(same, 3):
+            src.append(node)
+            dst.append(int(other))
+        src.append(node)
+        dst.append(int(rng.integers(0, num_nodes)))
+    (directory / "meta.yaml").write_text(
+        "dataset_name: generated\nedge_data:\n- file_name: edges.csv\nnode_data:\n- file_name: nodes.csv\n"
+    )
+    rows = ["node_id,label,feat" + (",train_mask,val_mask,test_mask" if masks else "")]
+    split = rng.permutation(num_nodes)
+    train, val = set(split[: num_nodes // 2]), set(split[num_nodes // 2 : 3 * num_nodes // 4])
+    for node in range(num_nodes):
+        feat = ", ".join(f"{value:.4f}" for value in features[node])
+        row = f'{node},{label[node]},"{feat}"'
+        if masks:
+            row += f",{node in train},{node in val},{node not in train and node not in val}"
+        rows.append(row)
+    (directory / "nodes.csv").write_text("\n".join(rows) + "\n")
+    (directory / "edges.csv").write_text("src_id,dst_id\n" + "\n".join(f"{s},{d}" for s, d in zip(src, dst)) + "\n")
+    return directory

@@ -1,0 +1,58 @@
+"""Every registered model gets shape, backward, NaN and sampled-block checks for free."""
+import dgl
+import pytest
+import torch
+
+from sagemaker_dgl.config import Hyperparameters
+from sagemaker_dgl.models import MODELS, create_model, model_args
+
+
+def build(name, in_feats=12, out_feats=3, **overrides):
+    hp = Hyperparameters.from_sagemaker({"model": name, **overrides}).resolved()
+    return create_model(name, **model_args(name, in_feats, out_feats, hp))
+
+
+@pytest.fixture
+def graph():
+    torch.manual_seed(0)
+    return dgl.add_self_loop(dgl.rand_graph(40, 160))
+
+
+@pytest.mark.parametrize("name", MODELS.names())
+def test_forward_backward_finite(name, graph):
+    model = build(name)
+    features = torch.rand(40, 12)
+    logits = model(graph, features)
+    assert logits.shape == (40, 3) and torch.isfinite(logits).all()
+    logits.sum().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters() if p.requires_grad)
+    assert model.embed(graph, features).shape[0] == 40
+
+
+@pytest.mark.parametrize("name", MODELS.names())
+def test_sampled_blocks_match_output_nodes(name, graph):
+    model = build(name)
+    sampler = dgl.dataloading.NeighborSampler([4, 4])
+    seeds = torch.arange(5)
+    input_nodes, output_nodes, blocks = sampler.sample(graph, seeds)
+    logits = model(blocks, torch.rand(len(input_nodes), 12))
+    assert logits.shape == (len(output_nodes), 3)
+
+
+@pytest.mark.parametrize("name", [n for n in MODELS.names() if MODELS.get(n).accepts_sparse_features])
+def test_sparse_features_give_the_dense_result(name, graph):
+    model = build(name).eval()
+    features = torch.rand(40, 12) * (torch.rand(40, 12) < 0.1)
+    dense = model(graph, features)
+    sparse = model(graph, features.to_sparse().coalesce())
+    torch.testing.assert_close(dense, sparse)
+
+
+def test_gcn_layer0_equals_graphconv_with_weight(graph):
+    """The split projection (InputProjection + weightless GraphConv) is DGL's GraphConv."""
+    model = build("gcn", num_layers="1").eval()
+    conv = dgl.nn.GraphConv(12, 3, allow_zero_in_degree=True)
+    conv.weight.data.copy_(model.input_projection.weight.data)
+    conv.bias.data.copy_(model.layers[0].bias.data)
+    features = torch.rand(40, 12)
+    torch.testing.assert_close(model(graph, features), conv(graph, features))
