@@ -54,7 +54,9 @@ def lay_out_job(base_dir: Path, hyperparameters: dict, channels: dict) -> None:
     """Write an ``/opt/ml``-shaped tree under ``base_dir`` as SageMaker would for one instance.
 
     Hyperparameter values are JSON-encoded strings, as the SageMaker SDK sends them; channels are
-    symbolic links to the given folders. Earlier ``input``, ``model`` and ``output`` are replaced;
+    symbolic links to the given folders. The one host is ``localhost``: the toolkit waits until
+    every host name resolves before it starts a user script, and ``algo-1`` resolves only inside
+    SageMaker's (or local mode's) container network. Earlier ``input``, ``model`` and ``output`` are replaced;
     ``checkpoints`` is kept so that a stopped job can resume.
     """
     for name in ("input", "model", "output"):
@@ -67,7 +69,7 @@ def lay_out_job(base_dir: Path, hyperparameters: dict, channels: dict) -> None:
     (config / "hyperparameters.json").write_text(json.dumps(encoded, indent=2))
     input_config = {name: {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated"} for name in channels}
     (config / "inputdataconfig.json").write_text(json.dumps(input_config, indent=2))
-    resources = {"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": "eth0"}
+    resources = {"current_host": "localhost", "hosts": ["localhost"], "network_interface_name": "eth0"}
     (config / "resourceconfig.json").write_text(json.dumps(resources, indent=2))
     for name, source in channels.items():
         link = base_dir / "input" / "data" / name

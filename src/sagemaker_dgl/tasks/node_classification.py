@@ -45,7 +45,7 @@ class NodeClassification(Task):
         masks = _masks(graph, labels, hyperparameters)
         self.num_classes = _check_labels(labels, masks, hyperparameters.num_classes, data.name)
         if hyperparameters.normalize_features:
-            features = features / features.sum(1, keepdim=True).clamp(min=1e-12)
+            features = features / features.abs().sum(1, keepdim=True).clamp(min=1e-12)
         model_class = MODELS.get(hyperparameters.model)
         graph = dgl.graph(graph.edges(), num_nodes=graph.num_nodes())
         if model_class.needs_self_loops:
