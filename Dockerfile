@@ -67,6 +67,7 @@ ENV DEBIAN_FRONTEND=noninteractive \
     DGLBACKEND=pytorch
 
 # Python and a virtual environment (PEP 668: no pip into the distribution's Python).
+# Distribution packages unpinned, as in stage 1 (hadolint DL3008).
 # hadolint ignore=DL3008
 RUN if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then \
       apt-get update \
@@ -75,16 +76,16 @@ RUN if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then \
     fi \
  && python3 -m venv /opt/venv
 
-# torch first, pinned: an open requirement would pull PyPI's default (CUDA) build.
+# torch first, pinned: an open requirement would pull PyPI's default (CUDA) build. The pin is in
+# the build arg, which hadolint cannot see (DL3013).
 # hadolint ignore=DL3013
 RUN pip install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} "$TORCH_REQUIREMENT" \
  && pip freeze | grep -i '^torch==' > /opt/venv/constraints.txt
 
 # DGL for exactly that torch (DGL 1.x imports packaging without declaring it), then the check.
 COPY container/build_check.py /opt/sagemaker-dgl/build_check.py
-# hadolint ignore=DL3013
 RUN pip install -c /opt/venv/constraints.txt ${DGL_FIND_LINKS:+--find-links "$DGL_FIND_LINKS"} \
-      "$DGL_REQUIREMENT" packaging \
+      "$DGL_REQUIREMENT" "packaging>=23" \
  && pip freeze | grep -i '^dgl==' >> /opt/venv/constraints.txt \
  && python /opt/sagemaker-dgl/build_check.py ${BUILD_CHECK_ARGS}
 
@@ -93,7 +94,6 @@ RUN pip install -c /opt/venv/constraints.txt ${DGL_FIND_LINKS:+--find-links "$DG
 COPY --from=build /out/libsagemaker_hostname.so /usr/local/lib/libsagemaker_hostname.so
 COPY --from=build /out/wheels/ /tmp/wheels/
 COPY pyproject.toml /tmp/stub/pyproject.toml
-# hadolint ignore=DL3013
 RUN mkdir -p /tmp/stub/src/sagemaker_dgl \
  && touch /tmp/stub/README.md /tmp/stub/src/sagemaker_dgl/__init__.py \
  && pip install -c /opt/venv/constraints.txt "setuptools>=77" \

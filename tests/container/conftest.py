@@ -1,0 +1,159 @@
+"""Fixtures for the image tests: a Docker API, the CPU image (built once per session), job folders.
+
+The tests speak to the Docker API (the ``docker`` SDK) or the ``docker`` CLI only. Without a
+reachable engine they are skipped, except in CI (``CI=true``), where they fail.
+
+Environment:
+  SAGEMAKER_DGL_IMAGE                  test this image instead of building one (CodeBuild does)
+  SAGEMAKER_DGL_BASE_IMAGE             base for the CPU build (default localhost/debian-python:bookworm,
+                                       made by ../shared/container-engine/make-base-image.sh)
+  SAGEMAKER_DGL_CPU_TORCH_INDEX_URL    CPU_TORCH_INDEX_URL for `make image-cpu` (default empty: the
+                                       engine's pip.conf finds the CPU torch wheel in /opt/wheels)
+"""
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RESOURCES = Path(__file__).resolve().parent / "resources"
+CPU_IMAGE = "sagemaker-dgl:cpu"
+BASE_IMAGE = os.environ.get("SAGEMAKER_DGL_BASE_IMAGE", "localhost/debian-python:bookworm")
+CPU_TORCH_INDEX_URL = os.environ.get("SAGEMAKER_DGL_CPU_TORCH_INDEX_URL", "")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def unavailable(message: str) -> None:
+    """Skip a test whose tool is missing; in CI, fail it instead."""
+    if in_ci():
+        pytest.fail(f"{message} (CI=true: container tests must run)", pytrace=False)
+    pytest.skip(message)
+
+
+def require_module(name: str, hint: str):
+    try:
+        return __import__(name)
+    except ImportError:
+        unavailable(f"python package {name!r} is not installed ({hint})")
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    docker = require_module("docker", "the project's test extra")
+    try:
+        client = docker.from_env(timeout=900)
+        client.ping()
+    except Exception as error:  # noqa: BLE001 - any failure means: no engine here
+        unavailable(f"no container engine reachable through the Docker API "
+                    f"(DOCKER_HOST={os.environ.get('DOCKER_HOST', 'unset')}): {error}")
+    return client
+
+
+@pytest.fixture(scope="session")
+def cpu_image(docker_client) -> str:
+    """The CPU image: $SAGEMAKER_DGL_IMAGE as given, or `make image-cpu` from the local base (once)."""
+    given = os.environ.get("SAGEMAKER_DGL_IMAGE")
+    if given:
+        docker_client.images.get(given)
+        return given
+    if BASE_IMAGE.startswith("localhost/"):
+        try:
+            docker_client.images.get(BASE_IMAGE)
+        except Exception:  # noqa: BLE001
+            unavailable(f"base image {BASE_IMAGE} is missing: run ../shared/container-engine/make-base-image.sh "
+                        f"or set SAGEMAKER_DGL_BASE_IMAGE")
+    command = ["make", "image-cpu", f"BASE_IMAGE={BASE_IMAGE}", f"CPU_TORCH_INDEX_URL={CPU_TORCH_INDEX_URL}",
+               "IMAGE_NAME=sagemaker-dgl"]
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=2400)
+    log = result.stdout + result.stderr
+    (ROOT / "build").mkdir(exist_ok=True)
+    (ROOT / "build" / "image-cpu-build.log").write_text(log)
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{log[-6000:]}"
+    print(f"built {CPU_IMAGE} in {time.monotonic() - started:.0f} s")
+    return CPU_IMAGE
+
+
+@dataclass
+class Run:
+    """A finished container."""
+
+    exit_code: int
+    logs: str
+
+
+def run_container(client, image: str, command=None, *, volumes: Optional[Dict[str, str]] = None,
+                  environment: Optional[Dict[str, str]] = None, hostname: Optional[str] = None,
+                  timeout: float = 900) -> Run:
+    """Run a container to the end and remove it (not auto-removed: some engines then lose the exit code)."""
+    container = client.containers.run(
+        image, command, detach=True, hostname=hostname, environment=environment or {},
+        volumes={host: {"bind": bind, "mode": "rw"} for host, bind in (volumes or {}).items()},
+    )
+    try:
+        status = container.wait(timeout=timeout)
+        return Run(status["StatusCode"], container.logs().decode(errors="replace"))
+    finally:
+        container.remove(force=True)
+
+
+def lay_out_opt_ml(base: Path, hyperparameters: Optional[Dict[str, object]] = None,
+                   channels: Optional[Dict[str, Path]] = None, current_host: str = "algo-1") -> Path:
+    """An /opt/ml-shaped folder with copies of the channel folders (a symlink would not resolve
+    inside the container). Hyperparameter values are strings, as the SDK's Estimator sends them."""
+    config = base / "input" / "config"
+    config.mkdir(parents=True)
+    (base / "model").mkdir()
+    (base / "output" / "data").mkdir(parents=True)
+    hyperparameters = {key: str(value) for key, value in (hyperparameters or {}).items()}
+    (config / "hyperparameters.json").write_text(json.dumps(hyperparameters))
+    channels = channels or {}
+    (config / "inputdataconfig.json").write_text(json.dumps(
+        {name: {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated"} for name in channels}))
+    (config / "resourceconfig.json").write_text(json.dumps(
+        {"current_host": current_host, "hosts": [current_host], "network_interface_name": "eth0"}))
+    for name, source in channels.items():
+        shutil.copytree(source, base / "input" / "data" / name)
+    return base
+
+
+def files_in(folder: Path) -> List[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
+
+
+def extract(archive: Path, destination: Path) -> Path:
+    destination.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(destination, filter="data")
+    return destination
+
+
+def planetoid_accuracy(model, channel: Path) -> float:
+    """Test accuracy of a loaded model on Planetoid files, preprocessed as its model_config says."""
+    import dgl
+    import torch
+
+    from sagemaker_dgl.data.planetoid import load_planetoid
+
+    data = load_planetoid(channel)
+    facts = model.model_config["data"]
+    graph = dgl.graph(data.graph.edges(), num_nodes=data.graph.num_nodes())
+    if facts["self_loops_added"]:
+        graph = dgl.add_self_loop(dgl.remove_self_loop(graph))
+    features = data.graph.ndata["feat"].float()
+    if facts["features_normalized"]:
+        features = features / features.abs().sum(1, keepdim=True).clamp(min=1e-12)
+    with torch.no_grad():
+        predictions = model(graph, features).argmax(1)
+    test = data.graph.ndata["test_mask"].bool()
+    return (predictions[test] == data.graph.ndata["label"][test]).float().mean().item()
