@@ -70,6 +70,14 @@ class NodeClassification(Task):
                 drop_last=False,
                 num_workers=hyperparameters.num_workers,
             )
+            # Exact inference: every node, one layer at a time, all neighbours.
+            self.inference_loader = dgl.dataloading.DataLoader(
+                self.graph,
+                torch.arange(self.graph.num_nodes()),
+                dgl.dataloading.MultiLayerFullNeighborSampler(1),
+                batch_size=hyperparameters.batch_size * 4,
+                shuffle=False,
+            )
 
     def model_args(self):
         return {"in_feats": self.in_feats, "out_feats": self.num_classes}
@@ -126,14 +134,10 @@ class NodeClassification(Task):
         if not self.minibatch:
             return model._run(self.graph, self.features, num_layers)
         # Layer by layer over all nodes, so that memory stays bounded on large graphs.
-        sampler = dgl.dataloading.MultiLayerFullNeighborSampler(1)
-        loader = dgl.dataloading.DataLoader(
-            self.graph, torch.arange(self.graph.num_nodes()), sampler, batch_size=self.hp.batch_size * 4, shuffle=False
-        )
         h = self.features
         for index in range(num_layers):
             outputs = []
-            for input_nodes, _, blocks in loader:
+            for input_nodes, _, blocks in self.inference_loader:
                 outputs.append(model.layer(index, blocks[0].to(self.device), h[input_nodes].to(self.device)).cpu())
             h = torch.cat(outputs)
         return h.to(self.device)
