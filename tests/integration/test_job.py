@@ -186,3 +186,22 @@ def test_sigterm_then_restart_matches_an_uninterrupted_run(tmp_path, cora_dir):
     assert restarted.metrics["final"] == reference.metrics["final"]
     assert [row["val_accuracy"] for row in restarted.metrics["history"]] == [
         row["val_accuracy"] for row in reference.metrics["history"]]
+
+
+def test_same_seed_same_run_and_early_stopping(tmp_path):
+    hyperparameters = {"seed": 7, "early_stopping_patience": 10}
+    first = run_job(tmp_path / "first", hyperparameters)
+    second = run_job(tmp_path / "second", hyperparameters)
+    assert first.returncode == 0 and second.returncode == 0, first.log
+    assert first.metrics["final"] == second.metrics["final"]
+    epochs = len(first.metrics["history"])
+    assert epochs < 200 and "early stopping at epoch" in first.log
+    assert epochs - first.metrics["final"]["best_epoch"] == 10
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    assert_failed(run_job(tmp_path, {"device": "cuda"}), "no CUDA GPU is visible")
