@@ -21,7 +21,8 @@ def test_committed_notebook_has_the_outputs_of_a_run():
     assert "test accuracy of the loaded model" in "".join(output.get("text", "") for output in outputs)
 
 
-def test_notebook_runs_in_local_mode(docker_client, cpu_image, cora_dir, tmp_path):
+def test_notebook_runs_in_local_mode(docker_client, cpu_image, cora_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("SAGEMAKER_SUPPRESS_V2_WARNING", "1")  # the kernel inherits it too
     nbformat = require_module("nbformat", "the project's test extra")
     require_module("nbclient", "the project's test extra")
     require_module("ipykernel", "the project's test extra")
