@@ -100,6 +100,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--input-dropout", action="store_true", help="GCN: dropout(0.5) on the input features too")
     parser.add_argument("--json", type=Path, help="write per-epoch timings and accuracies here")
+    parser.add_argument("--profile", action="store_true", help="print a torch.profiler table of epochs 26-75")
     args = parser.parse_args(argv)
     imported = time.time()
 
@@ -122,6 +123,12 @@ def main(argv=None):
     loss_fn = nn.CrossEntropyLoss()
     ready = time.time()
 
+    profiler = None
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile, schedule
+
+        profiler = profile(activities=[ProfilerActivity.CPU], schedule=schedule(wait=20, warmup=5, active=50, repeat=1))
+        profiler.start()
     rows = []
     for epoch in range(1, args.epochs + 1):
         t0 = time.perf_counter()
@@ -134,10 +141,15 @@ def main(argv=None):
         t1 = time.perf_counter()
         val_acc = accuracy(model, graph, features, labels, val_mask)
         t2 = time.perf_counter()
+        if profiler:
+            profiler.step()
         row = dict(epoch=epoch, loss=loss.item(), val_accuracy=val_acc, train_time=t1 - t0, eval_time=t2 - t1,
                    epoch_time=t2 - t0, wall=time.time())
         rows.append(row)
         print(" ".join(f"{k}={v:.6f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
+    if profiler:
+        profiler.stop()
+        print(profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=25))
     test_acc = accuracy(model, graph, features, labels, test_mask)
     print(f"test_accuracy={test_acc:.4f}", flush=True)
     if args.json:

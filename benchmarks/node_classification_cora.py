@@ -5,6 +5,8 @@ Runs every implementation as its own process, interleaved (repeat 1: ours, DGL, 
 
 - ``ours-job``: ``sagemaker-dgl local ... model=M seed=S``, the job exactly as the container runs
   it (through ``train``); epoch times are the ``epoch_time=`` values of its log.
+- ``ours-train``: the container's own command, ``train``, run directly on a job folder laid out as
+  ``sagemaker-dgl local`` does it (start-up without the local launcher's own process).
 - ``ours-inproc``: the same task and model objects in one process (mirrors
   ``sagemaker_dgl.job.run_builtin``), timing ``task.train_epoch`` and ``task.evaluate('val')``
   apart, without the toolkit, the Trainer's bookkeeping or the export.
@@ -38,7 +40,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from _measure import machine_facts, run_measured, wait_for_quiet  # noqa: E402
 
-IMPLEMENTATIONS = ("ours-job", "ours-inproc", "dgl", "dgl-indrop", "pyg")
+IMPLEMENTATIONS = ("ours-job", "ours-train", "ours-inproc", "dgl", "dgl-indrop", "pyg")
 
 
 # ----------------------------------------------------------------------------- in-process worker
@@ -70,7 +72,7 @@ def inproc_worker(args) -> None:
     if args.profile:
         from torch.profiler import ProfilerActivity, profile, schedule
 
-        profiler = profile(activities=[ProfilerActivity.CPU], schedule=schedule(wait=20, warmup=5, active=50))
+        profiler = profile(activities=[ProfilerActivity.CPU], schedule=schedule(wait=20, warmup=5, active=50, repeat=1))
         profiler.start()
     rows = []
     for epoch in range(1, hp.epochs + 1):
@@ -159,6 +161,14 @@ def run_one(impl: str, model: str, seed: int, args, out: Path) -> Dict[str, obje
     if impl == "ours-job":
         command = [str(REPO / ".venv" / "bin" / "sagemaker-dgl"), "local", "--base-dir", str(out / "jobs" / tag),
                    "--channel", f"train={Path(args.data).resolve()}", f"model={model}", f"seed={seed}"]
+    elif impl == "ours-train":
+        from sagemaker_dgl.cli import TRAINING_MODULE, lay_out_job
+
+        base = out / "jobs" / tag
+        base.mkdir(parents=True, exist_ok=True)
+        lay_out_job(base, {"model": model, "seed": str(seed)}, {"train": str(Path(args.data).resolve())})
+        env.update(SAGEMAKER_BASE_DIR=str(base), SAGEMAKER_TRAINING_MODULE=TRAINING_MODULE)
+        command = [str(REPO / ".venv" / "bin" / "train")]
     elif impl == "ours-inproc":
         command = [python, str(HERE / "node_classification_cora.py"), "--worker", "inproc", "--data", args.data,
                    "--model", model, "--seed", str(seed), "--json", str(json_path)]
@@ -187,7 +197,7 @@ def run_one(impl: str, model: str, seed: int, args, out: Path) -> Dict[str, obje
         cpu_seconds=result.cpu_seconds, others_cores=result.others_cores, load_before=result.load_before,
         busy_before=idle_before, attempts=attempts,
     )
-    if impl == "ours-job":
+    if impl in ("ours-job", "ours-train"):
         parsed = parse_job(result.lines)
         epochs = parsed["epochs"]
         record["test_accuracy"] = parsed["final"].get("test_accuracy")
@@ -250,7 +260,7 @@ def summarise(records: List[Dict[str, object]], models: List[str], impls: List[s
         lines.append("")
         lines.append("| ratio (median epoch time) | median of run medians | median of per-seed ratios |")
         lines.append("|---|---|---|")
-        for ours in ("ours-job", "ours-inproc"):
+        for ours in ("ours-job", "ours-train", "ours-inproc"):
             for base in ("dgl", "dgl-indrop", "pyg"):
                 if ours not in by_impl or base not in by_impl:
                     continue
@@ -261,13 +271,15 @@ def summarise(records: List[Dict[str, object]], models: List[str], impls: List[s
                           if r["seed"] in base_by_seed]
                 lines.append(f"| {ours} / {base} | {a / b:.2f} | {_fmt(_median(paired), 2)} |")
         lines.append("")
-        startup = [r for r in by_impl.get("ours-job", [])]
-        if startup:
+        for kind in ("ours-job", "ours-train"):
+            startup = by_impl.get(kind, [])
+            if not startup:
+                continue
             phases = {}
             for r in startup:
                 for key, value in r["phases"].items():
                     phases.setdefault(key, []).append(value)
-            lines.append("ours-job start-up phases (s after launch, median): " + ", ".join(
+            lines.append(f"{kind} start-up phases (s after launch, median): " + ", ".join(
                 f"{k} {statistics.median(v):.2f}" for k, v in phases.items())
                 + f", epoch=1 line {statistics.median([r['startup_to_epoch1_line'] for r in startup]):.2f}"
                 + f"; after the last epoch (test eval, export, save) {statistics.median([r['after_last_epoch'] for r in startup]):.2f}\n")
