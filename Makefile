@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q "$(TORCH_REQUIREMENT)"
-	$(VENV)/bin/pip install -q "$(DGL_REQUIREMENT)" -e ".[test]"
+	$(VENV)/bin/pip install -q "$(DGL_REQUIREMENT)" -e ".[cpu,test]"
 	touch $@
 
 train: $(VENV)/.installed
