@@ -31,10 +31,13 @@ RUN mkdir -p /out/wheels \
  && gcc -O2 -Wall -Wextra -Werror -shared -fPIC -o /out/libsagemaker_hostname.so /build/sagemaker_hostname.c -ldl
 # The sagemaker-training requirement is read from pyproject.toml, its one source of truth.
 COPY pyproject.toml /build/
+# The wheels leave this stage as one tar file: a single file is cached by content, a folder
+# copied from another stage is not always (podman/buildah).
 RUN requirement="$(grep -o '"sagemaker-training[^"]*"' /build/pyproject.toml | tr -d '"')" \
  && test -n "$requirement" \
  && python3 -m venv /build/venv \
- && /build/venv/bin/pip wheel --use-pep517 --no-deps --wheel-dir /out/wheels "$requirement"
+ && /build/venv/bin/pip wheel --use-pep517 --no-deps --wheel-dir /out/wheels "$requirement" \
+ && tar -C /out/wheels -cf /out/wheels.tar .
 
 # ---------------------------------------------------------------------------------------------
 # Stage 2: the image. Layers from the least to the most often changed:
@@ -92,15 +95,16 @@ RUN pip install -c /opt/venv/constraints.txt ${DGL_FIND_LINKS:+--find-links "$DG
 # This package's dependencies, from pyproject.toml alone (a stub package with the same metadata),
 # so that editing the source does not reinstall them. sagemaker-training comes from stage 1.
 COPY --from=build /out/libsagemaker_hostname.so /usr/local/lib/libsagemaker_hostname.so
-COPY --from=build /out/wheels/ /tmp/wheels/
+COPY --from=build /out/wheels.tar /tmp/wheels.tar
 COPY pyproject.toml /tmp/stub/pyproject.toml
-RUN mkdir -p /tmp/stub/src/sagemaker_dgl \
+RUN mkdir -p /tmp/stub/src/sagemaker_dgl /tmp/wheels \
+ && tar -xf /tmp/wheels.tar -C /tmp/wheels \
  && touch /tmp/stub/README.md /tmp/stub/src/sagemaker_dgl/__init__.py \
  && pip install -c /opt/venv/constraints.txt "setuptools>=77" \
  && pip install -c /opt/venv/constraints.txt --no-build-isolation \
       --find-links /tmp/wheels --only-binary sagemaker-training /tmp/stub \
  && pip uninstall -y sagemaker-dgl \
- && rm -rf /tmp/stub /tmp/wheels
+ && rm -rf /tmp/stub /tmp/wheels /tmp/wheels.tar
 
 # This package. Installed after sagemaker-training, so `train` on PATH is sagemaker_dgl.cli:train.
 COPY pyproject.toml README.md /tmp/src/

@@ -37,7 +37,7 @@ busy() {  # share of CPU time not idle over 2 s
   a=$(awk '/^cpu / { print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6 }' /proc/stat)
   sleep 2
   b=$(awk '/^cpu / { print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6 }' /proc/stat)
-  echo "$a $b" | awk '{ total = $3 - $1; idle = $4 - $2; printf "%.2f", total > 0 ? 1 - idle / total : 0 }'
+  echo "$a $b" | awk '{ total = $3 - $1; idle = $4 - $2; printf "%.2f", (total > 0 ? 1 - idle / total : 0) }'
 }
 worst_busy=0
 wait_quiet() {  # until the machine is quiet (at most 10 minutes); remembers the busiest start
@@ -47,7 +47,7 @@ wait_quiet() {  # until the machine is quiet (at most 10 minutes); remembers the
     awk -v s="$share" -v m="$max_busy" 'BEGIN { exit !(s < m) }' && break
     sleep 8
   done
-  worst_busy=$(awk -v s="$share" -v w="$worst_busy" 'BEGIN { print (s > w) ? s : w }')
+  worst_busy=$(awk -v s="$share" -v w="$worst_busy" 'BEGIN { print ((s > w) ? s : w) }')
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
