@@ -22,15 +22,13 @@ from typing import Dict, List, Optional
 
 import pytest
 
+from tests.conftest import in_ci
+
 ROOT = Path(__file__).resolve().parents[2]
 RESOURCES = Path(__file__).resolve().parent / "resources"
 CPU_IMAGE = "sagemaker-dgl:cpu"
 BASE_IMAGE = os.environ.get("SAGEMAKER_DGL_BASE_IMAGE", "localhost/debian-python:bookworm")
 CPU_TORCH_INDEX_URL = os.environ.get("SAGEMAKER_DGL_CPU_TORCH_INDEX_URL", "")
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def unavailable(message: str) -> None:
