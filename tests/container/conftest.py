@@ -99,8 +99,14 @@ def run_container(client, image: str, command=None, *, volumes: Optional[Dict[st
         volumes={host: {"bind": bind, "mode": "rw"} for host, bind in (volumes or {}).items()},
     )
     try:
-        status = container.wait(timeout=timeout)
-        return Run(status["StatusCode"], container.logs().decode(errors="replace"))
+        # Polled rather than container.wait(): podman 4.3's API service spins on a core while a
+        # client waits, which slows a job on a 2-core machine tenfold (benchmarks/RESULTS.md).
+        deadline = time.monotonic() + timeout
+        while container.status in ("created", "running"):
+            assert time.monotonic() < deadline, f"container still running after {timeout} s"
+            time.sleep(0.2)
+            container.reload()
+        return Run(container.attrs["State"]["ExitCode"], container.logs().decode(errors="replace"))
     finally:
         container.remove(force=True)
 
