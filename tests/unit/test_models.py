@@ -56,3 +56,26 @@ def test_gcn_layer0_equals_graphconv_with_weight(graph):
     conv.bias.data.copy_(model.layers[0].bias.data)
     features = torch.rand(40, 12)
     torch.testing.assert_close(model(graph, features), conv(graph, features))
+
+
+# GCN is left out: on a block, GraphConv normalises by the block's degrees, so its batched
+# inference depends on the batches (README, "Models").
+@pytest.mark.parametrize("name", ["gat", "graphsage"])
+def test_split_inference_matches_inference_over_all_nodes(name):
+    """Mini-batch evaluation computes each layer only for the split's receptive field."""
+    from sagemaker_dgl.data import GraphData
+    from sagemaker_dgl.tasks import TASKS
+
+    torch.manual_seed(0)
+    graph = dgl.rand_graph(300, 900)
+    graph.ndata["feat"] = torch.rand(300, 12)
+    graph.ndata["label"] = torch.randint(0, 3, (300,))
+    hp = Hyperparameters.from_sagemaker({"model": name, "fanouts": "3,3,3", "num_layers": "3", "batch_size": "16"})
+    task = TASKS.get("node_classification")(hp, GraphData(graph, "random"), torch.device("cpu"))
+    model = create_model(name, **model_args(name, hyperparameters=hp.resolved(), **task.model_args())).eval()
+    fields = task._receptive_field("val", 3)
+    assert len(fields[0]) > len(fields[1]) > len(fields[2]) == len(task.index["val"])
+    with torch.no_grad():
+        everywhere = task._inference(model, 3)[task.index["val"]]
+        only_needed = task._inference(model, 3, "val")
+    torch.testing.assert_close(only_needed, everywhere)

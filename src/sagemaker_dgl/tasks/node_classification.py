@@ -6,7 +6,7 @@ random split of the labelled nodes. Full-graph training by default; with ``fanou
 on neighbour-sampled mini-batches and evaluates with exact layer-wise inference.
 """
 from pathlib import Path
-from typing import Dict
+from typing import Dict, List, Optional
 
 import dgl
 import numpy as np
@@ -70,14 +70,8 @@ class NodeClassification(Task):
                 drop_last=False,
                 num_workers=hyperparameters.num_workers,
             )
-            # Exact inference: every node, one layer at a time, all neighbours.
-            self.inference_loader = dgl.dataloading.DataLoader(
-                self.graph,
-                torch.arange(self.graph.num_nodes()),
-                dgl.dataloading.MultiLayerFullNeighborSampler(1),
-                batch_size=hyperparameters.batch_size * 4,
-                shuffle=False,
-            )
+            self.inference_batch_size = hyperparameters.batch_size * 4
+            self.receptive_fields: Dict[str, List[torch.Tensor]] = {}
 
     def model_args(self):
         return {"in_feats": self.in_feats, "out_feats": self.num_classes}
@@ -122,30 +116,52 @@ class NodeClassification(Task):
     def evaluate(self, model, split):
         model.eval()
         idx = self.index[split]
-        logits = self._full_inference(model, len(model.layers))[idx]
+        logits = self._inference(model, len(model.layers), split)
         labels = self.labels[idx]
         return {
             f"{split}_loss": F.cross_entropy(logits, labels).item(),
             f"{split}_accuracy": (logits.argmax(1) == labels).float().mean().item(),
         }
 
-    def _full_inference(self, model, num_layers: int) -> torch.Tensor:
-        """Outputs of the first ``num_layers`` layers for every node, without sampling."""
+    def _inference(self, model, num_layers: int, split: Optional[str] = None) -> torch.Tensor:
+        """Outputs of the first ``num_layers`` layers, without sampling, for the nodes of ``split``
+        (every node when None)."""
         if not self.minibatch:
-            return model._run(self.graph, self.features, num_layers)
-        # Layer by layer over all nodes, so that memory stays bounded on large graphs.
+            h = model._run(self.graph, self.features, num_layers)
+            return h if split is None else h[self.index[split]]
+        # Layer by layer in batches, so that memory stays bounded on large graphs, and each layer
+        # only for the nodes that the layers above need.
         h = self.features
-        for index in range(num_layers):
-            outputs = []
-            for input_nodes, _, blocks in self.inference_loader:
-                outputs.append(model.layer(index, blocks[0].to(self.device), h[input_nodes].to(self.device)).cpu())
-            h = torch.cat(outputs)
-        return h.to(self.device)
+        for index, targets in enumerate(self._receptive_field(split, num_layers)):
+            loader = dgl.dataloading.DataLoader(self.graph, targets, dgl.dataloading.MultiLayerFullNeighborSampler(1),
+                                                batch_size=self.inference_batch_size, shuffle=False)
+            outputs = None
+            for input_nodes, output_nodes, blocks in loader:
+                y = model.layer(index, blocks[0].to(self.device), h[input_nodes].to(self.device)).cpu()
+                if outputs is None:
+                    outputs = torch.zeros(self.graph.num_nodes(), y.shape[1])
+                outputs[output_nodes] = y
+            h = outputs
+        return (h if split is None else h[self.index[split]]).to(self.device)
+
+    def _receptive_field(self, split: Optional[str], num_layers: int) -> List[torch.Tensor]:
+        """The nodes each layer must compute: the split's nodes at the last layer, and at each layer
+        below, those of the layer above plus their in-neighbours."""
+        if split is None:
+            return [torch.arange(self.graph.num_nodes())] * num_layers
+        key = f"{split}/{num_layers}"
+        if key not in self.receptive_fields:
+            fields = [self.index[split]]
+            for _ in range(num_layers - 1):
+                sources, _ = self.graph.in_edges(fields[0])
+                fields.insert(0, torch.unique(torch.cat([fields[0], sources])))
+            self.receptive_fields[key] = fields
+        return self.receptive_fields[key]
 
     @torch.no_grad()
     def export(self, model, output_dir: Path):
         model.eval()
-        embeddings = self._full_inference(model, len(model.layers) - 1).cpu()
+        embeddings = self._inference(model, len(model.layers) - 1).cpu()
         if embeddings.is_sparse:
             embeddings = embeddings.to_dense()
         np.save(output_dir / "node_embeddings.npy", embeddings.numpy())
