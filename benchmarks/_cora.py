@@ -82,3 +82,14 @@ def load_planetoid(directory, name: str = "cora") -> dict:
         "num_classes": int(onehot.shape[1]),
         **masks,
     }
+
+
+def start_profiler(enabled: bool):
+    """A started ``torch.profiler`` that records epochs 26-75 (call ``.step()`` after each epoch), or None."""
+    if not enabled:
+        return None
+    from torch.profiler import ProfilerActivity, profile, schedule
+
+    profiler = profile(activities=[ProfilerActivity.CPU], schedule=schedule(wait=20, warmup=5, active=50, repeat=1))
+    profiler.start()
+    return profiler

@@ -42,7 +42,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _cora import load_planetoid  # noqa: E402
+from _cora import load_planetoid, start_profiler  # noqa: E402
 
 
 class GCN(nn.Module):
@@ -123,12 +123,7 @@ def main(argv=None):
     loss_fn = nn.CrossEntropyLoss()
     ready = time.time()
 
-    profiler = None
-    if args.profile:
-        from torch.profiler import ProfilerActivity, profile, schedule
-
-        profiler = profile(activities=[ProfilerActivity.CPU], schedule=schedule(wait=20, warmup=5, active=50, repeat=1))
-        profiler.start()
+    profiler = start_profiler(args.profile)
     rows = []
     for epoch in range(1, args.epochs + 1):
         t0 = time.perf_counter()

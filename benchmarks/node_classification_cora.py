@@ -38,6 +38,7 @@ from typing import Dict, List, Optional
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
+from _cora import start_profiler  # noqa: E402
 from _measure import machine_facts, run_measured, wait_for_quiet  # noqa: E402
 
 IMPLEMENTATIONS = ("ours-job", "ours-train", "ours-inproc", "dgl", "dgl-indrop", "pyg")
@@ -68,12 +69,7 @@ def inproc_worker(args) -> None:
     optimizer = torch.optim.Adam(model.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
     ready = time.time()
 
-    profiler = None
-    if args.profile:
-        from torch.profiler import ProfilerActivity, profile, schedule
-
-        profiler = profile(activities=[ProfilerActivity.CPU], schedule=schedule(wait=20, warmup=5, active=50, repeat=1))
-        profiler.start()
+    profiler = start_profiler(args.profile)
     rows = []
     for epoch in range(1, hp.epochs + 1):
         t0 = time.perf_counter()
