@@ -33,6 +33,17 @@ class InputProjection(nn.Module):
         return F.dropout(features, self.dropout, self.training) @ self.weight
 
 
+#: Node data that mini-batch tasks attach to the whole graph, so that sampled blocks carry each
+#: node's degrees in the whole graph (``block.srcdata``/``block.dstdata``).
+FULL_DEGREES = ("full_out_degree", "full_in_degree")
+
+
+def attach_full_degrees(graph: DGLGraph) -> None:
+    """Store every node's out- and in-degree in ``graph.ndata`` under :data:`FULL_DEGREES`."""
+    graph.ndata[FULL_DEGREES[0]] = graph.out_degrees().float()
+    graph.ndata[FULL_DEGREES[1]] = graph.in_degrees().float()
+
+
 class NodeModel(nn.Module):
     """A stack of message-passing layers that maps node features to ``out_feats`` outputs.
 

@@ -11,13 +11,22 @@ As in the paper, dropout also applies to the input features. The first layer's p
 :math:`X W^{(0)}` runs in :class:`InputProjection`, so sparse features stay sparse; since the
 normalisation is linear, this equals DGL's ``GraphConv(in_feats, hidden)``.
 
+On a sampled block, ``GraphConv`` would normalise by the block's degrees. When the block carries
+the whole graph's degrees (:func:`attach_full_degrees`), edge weights make it use those, scaled by
+the share of neighbours sampled: an unbiased estimate of the full layer during training, and
+the exact layer when every neighbour is kept (evaluation).
+
 Shapes: features ``(N, in_feats)`` (dense or sparse COO) -> logits ``(N, out_feats)``.
 """
+from typing import Optional
+
+import torch
 import torch.nn.functional as F
+from dgl import DGLGraph
 from dgl.nn import GraphConv
 from torch import nn
 
-from ._base import InputProjection, NodeModel
+from ._base import FULL_DEGREES, InputProjection, NodeModel
 from ._registry import register_model
 
 
@@ -46,5 +55,22 @@ class GCN(NodeModel):
 
     def layer(self, index, graph, h):
         h = self.input_projection(h) if index == 0 else self.dropout(h)
-        h = self.layers[index](graph, h)
+        h = self.layers[index](graph, h, edge_weight=full_graph_weights(graph))
         return h if index == len(self.layers) - 1 else F.relu(h)
+
+
+def full_graph_weights(block: DGLGraph) -> Optional[torch.Tensor]:
+    """Edge weights that make ``GraphConv`` on a sampled block use the whole graph's degrees.
+
+    With the block's degrees ``d``, ``GraphConv`` computes ``sum_u w_uv h_u / sqrt(d_out(u) d_in(v))``;
+    these weights turn it into ``sum_u h_u D_in(v) / (d_in(v) sqrt(D_out(u) D_in(v)))``, with ``D``
+    the whole graph's degrees. None for a whole graph, or a block without them.
+    """
+    if not block.is_block or FULL_DEGREES[0] not in block.srcdata:
+        return None
+    src, dst = block.edges()
+    block_out = block.out_degrees().float().clamp(min=1)[src]
+    block_in = block.in_degrees().float().clamp(min=1)[dst]
+    full_out = block.srcdata[FULL_DEGREES[0]][src].clamp(min=1)
+    full_in = block.dstdata[FULL_DEGREES[1]][dst].clamp(min=1)
+    return torch.sqrt(block_out * full_in / (block_in * full_out))

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from ..errors import DataFormatError, IncompatibleTaskError
 from ..models import MODELS
+from ..models._base import attach_full_degrees
 from ..plots import plot_embeddings
 from ._base import Task, register_task
 
@@ -60,6 +61,7 @@ class NodeClassification(Task):
         self.labels = labels.to(device)
         self.index = {split: torch.nonzero(masks[split]).flatten() for split in SPLITS}
         if self.minibatch:
+            attach_full_degrees(self.graph)  # sampled blocks carry them (GCN normalises with them)
             sampler = dgl.dataloading.NeighborSampler(hyperparameters.fanouts)
             self.loader = dgl.dataloading.DataLoader(
                 self.graph,
