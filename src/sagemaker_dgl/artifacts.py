@@ -55,14 +55,17 @@ def load_model(model_dir: Union[str, Path], device: Union[str, torch.device] = "
     """Rebuild a trained model from a model folder (an extracted ``model.tar.gz``).
 
     Returns the model in eval mode; its config is in ``model.model_config``. For node
-    classification call ``model(graph, features)`` for logits; the graph must have self loops
-    when ``model.model_config['data']['self_loops_added']`` is true, and features must be
-    row-normalised when ``features_normalized`` is.
+    classification call ``model(graph, features)`` for logits, with the graph and features
+    prepared as in training (self loops, normalisation; see ``model_config['data']``).
 
     Example::
 
+        from sagemaker_dgl.tasks.node_classification import model_inputs
+
         model = sagemaker_dgl.load_model("model")
-        predictions = model(dgl.add_self_loop(graph), features).argmax(1)
+        facts = model.model_config["data"]
+        inputs = model_inputs(graph, graph.ndata["feat"], facts["self_loops_added"], facts["features_normalized"])
+        predictions = model(*inputs).argmax(1)
     """
     from .models import create_model
 

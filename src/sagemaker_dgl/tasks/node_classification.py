@@ -6,7 +6,7 @@ random split of the labelled nodes. Full-graph training by default; with ``fanou
 on neighbour-sampled mini-batches and evaluates with exact layer-wise inference.
 """
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import dgl
 import numpy as np
@@ -14,8 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import DataFormatError, IncompatibleTaskError
-from ..models import MODELS
-from ..models._base import attach_full_degrees
+from ..models import MODELS, attach_full_degrees
 from ..plots import plot_embeddings
 from ._base import Task, register_task
 
@@ -45,12 +44,8 @@ class NodeClassification(Task):
             raise DataFormatError(f"dataset '{data.name}': node features contain NaN or infinite values")
         masks = _masks(graph, labels, hyperparameters)
         self.num_classes = _check_labels(labels, masks, hyperparameters.num_classes, data.name)
-        if hyperparameters.normalize_features:
-            features = features / features.abs().sum(1, keepdim=True).clamp(min=1e-12)
         model_class = MODELS.get(hyperparameters.model)
-        graph = dgl.graph(graph.edges(), num_nodes=graph.num_nodes())
-        if model_class.needs_self_loops:
-            graph = dgl.add_self_loop(dgl.remove_self_loop(graph))
+        graph, features = model_inputs(graph, features, model_class.needs_self_loops, hyperparameters.normalize_features)
         self.in_feats = features.shape[1]
         self.minibatch = hyperparameters.fanouts is not None
         density = float((features != 0).sum()) / max(features.numel(), 1)
@@ -73,7 +68,7 @@ class NodeClassification(Task):
                 num_workers=hyperparameters.num_workers,
             )
             self.inference_batch_size = hyperparameters.batch_size * 4
-            self.receptive_fields: Dict[str, List[torch.Tensor]] = {}
+            self.receptive_fields: Dict[Tuple[str, int], List[torch.Tensor]] = {}
 
     def model_args(self):
         return {"in_feats": self.in_feats, "out_feats": self.num_classes}
@@ -151,7 +146,7 @@ class NodeClassification(Task):
         below, those of the layer above plus their in-neighbours."""
         if split is None:
             return [torch.arange(self.graph.num_nodes())] * num_layers
-        key = f"{split}/{num_layers}"
+        key = (split, num_layers)
         if key not in self.receptive_fields:
             fields = [self.index[split]]
             for _ in range(num_layers - 1):
@@ -169,6 +164,18 @@ class NodeClassification(Task):
         np.save(output_dir / "node_embeddings.npy", embeddings.numpy())
         plot_embeddings(embeddings, self.labels.cpu(), output_dir / "node_embeddings.png")
         return {"embeddings": "node_embeddings.npy", "embeddings_plot": "node_embeddings.png"}
+
+
+def model_inputs(graph, features: torch.Tensor, add_self_loops: bool, normalize_features: bool):
+    """The graph (its edges alone, self loops added if asked) and the features (row-normalised if
+    asked) that a node model takes. To predict with a loaded model, pass the flags of its
+    ``model_config['data']``: ``self_loops_added`` and ``features_normalized``."""
+    if normalize_features:
+        features = features / features.abs().sum(1, keepdim=True).clamp(min=1e-12)
+    graph = dgl.graph(graph.edges(), num_nodes=graph.num_nodes())
+    if add_self_loops:
+        graph = dgl.add_self_loop(dgl.remove_self_loop(graph))
+    return graph, features
 
 
 def _masks(graph, labels, hp) -> Dict[str, torch.Tensor]:
