@@ -50,14 +50,16 @@ def _config_problem(config_dir: Path) -> Optional[str]:
     return None
 
 
-def lay_out_job(base_dir: Path, hyperparameters: dict, channels: dict) -> None:
+def lay_out_job(base_dir: Path, hyperparameters: dict, channels: dict, host: str = "localhost",
+                copy_channels: bool = False) -> None:
     """Write an ``/opt/ml``-shaped tree under ``base_dir`` as SageMaker would for one instance.
 
-    Hyperparameter values are JSON-encoded strings, as the SageMaker SDK sends them; channels are
-    symbolic links to the given folders. The one host is ``localhost``: the toolkit waits until
-    every host name resolves before it starts a user script, and ``algo-1`` resolves only inside
-    SageMaker's (or local mode's) container network. Earlier ``input``, ``model`` and ``output`` are replaced;
-    ``checkpoints`` is kept so that a stopped job can resume.
+    Hyperparameter values are JSON-encoded strings, as the SageMaker SDK sends them. Channels are
+    symbolic links to the given folders, or copies with ``copy_channels`` (a link does not resolve
+    inside a container that mounts ``base_dir``). The one host defaults to ``localhost``: the
+    toolkit waits until every host name resolves before it starts a user script, and ``algo-1``
+    resolves only inside SageMaker's (or local mode's) container network. Earlier ``input``,
+    ``model`` and ``output`` are replaced; ``checkpoints`` is kept so that a stopped job can resume.
     """
     for name in ("input", "model", "output"):
         shutil.rmtree(base_dir / name, ignore_errors=True)
@@ -69,12 +71,15 @@ def lay_out_job(base_dir: Path, hyperparameters: dict, channels: dict) -> None:
     (config / "hyperparameters.json").write_text(json.dumps(encoded, indent=2))
     input_config = {name: {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated"} for name in channels}
     (config / "inputdataconfig.json").write_text(json.dumps(input_config, indent=2))
-    resources = {"current_host": "localhost", "hosts": ["localhost"], "network_interface_name": "eth0"}
+    resources = {"current_host": host, "hosts": [host], "network_interface_name": "eth0"}
     (config / "resourceconfig.json").write_text(json.dumps(resources, indent=2))
     for name, source in channels.items():
-        link = base_dir / "input" / "data" / name
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(Path(source).resolve(), target_is_directory=True)
+        channel = base_dir / "input" / "data" / name
+        channel.parent.mkdir(parents=True, exist_ok=True)
+        if copy_channels:
+            shutil.copytree(source, channel)
+        else:
+            channel.symlink_to(Path(source).resolve(), target_is_directory=True)
 
 
 def _key_value(text: str) -> tuple:

@@ -10,9 +10,7 @@ Environment:
   SAGEMAKER_DGL_CPU_TORCH_INDEX_URL    CPU_TORCH_INDEX_URL for `make image-cpu` (default empty: the
                                        engine's pip.conf finds the CPU torch wheel in /opt/wheels)
 """
-import json
 import os
-import shutil
 import subprocess
 import tarfile
 import time
@@ -22,6 +20,7 @@ from typing import Dict, List, Optional
 
 import pytest
 
+from sagemaker_dgl.cli import lay_out_job
 from tests.conftest import in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,22 +112,17 @@ def run_container(client, image: str, command=None, *, volumes: Optional[Dict[st
 
 def lay_out_opt_ml(base: Path, hyperparameters: Optional[Dict[str, object]] = None,
                    channels: Optional[Dict[str, Path]] = None, current_host: str = "algo-1") -> Path:
-    """An /opt/ml-shaped folder with copies of the channel folders (a symlink would not resolve
-    inside the container). Hyperparameter values are strings, as the SDK's Estimator sends them."""
-    config = base / "input" / "config"
-    config.mkdir(parents=True)
-    (base / "model").mkdir()
-    (base / "output" / "data").mkdir(parents=True)
-    hyperparameters = {key: str(value) for key, value in (hyperparameters or {}).items()}
-    (config / "hyperparameters.json").write_text(json.dumps(hyperparameters))
-    channels = channels or {}
-    (config / "inputdataconfig.json").write_text(json.dumps(
-        {name: {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated"} for name in channels}))
-    (config / "resourceconfig.json").write_text(json.dumps(
-        {"current_host": current_host, "hosts": [current_host], "network_interface_name": "eth0"}))
-    for name, source in channels.items():
-        shutil.copytree(source, base / "input" / "data" / name)
+    """An /opt/ml-shaped folder to mount in a container, with copies of the channel folders."""
+    lay_out_job(base, hyperparameters or {}, channels or {}, host=current_host, copy_channels=True)
     return base
+
+
+def remove_compose_containers(client, config_root: Path) -> None:
+    """Remove the exited containers of local-mode jobs under ``config_root``: SageMaker local mode
+    runs docker compose (v1), which leaves them behind."""
+    for container in client.containers.list(all=True, filters={"status": "exited"}):
+        if container.labels.get("com.docker.compose.project.config_files", "").startswith(str(config_root)):
+            container.remove(force=True)
 
 
 def files_in(folder: Path) -> List[str]:
@@ -144,19 +138,15 @@ def extract(archive: Path, destination: Path) -> Path:
 
 def planetoid_accuracy(model, channel: Path) -> float:
     """Test accuracy of a loaded model on Planetoid files, preprocessed as its model_config says."""
-    import dgl
     import torch
 
     from sagemaker_dgl.data.planetoid import load_planetoid
+    from sagemaker_dgl.tasks.node_classification import model_inputs
 
     data = load_planetoid(channel)
     facts = model.model_config["data"]
-    graph = dgl.graph(data.graph.edges(), num_nodes=data.graph.num_nodes())
-    if facts["self_loops_added"]:
-        graph = dgl.add_self_loop(dgl.remove_self_loop(graph))
-    features = data.graph.ndata["feat"].float()
-    if facts["features_normalized"]:
-        features = features / features.abs().sum(1, keepdim=True).clamp(min=1e-12)
+    graph, features = model_inputs(data.graph, data.graph.ndata["feat"].float(), facts["self_loops_added"],
+                                   facts["features_normalized"])
     with torch.no_grad():
         predictions = model(graph, features).argmax(1)
     test = data.graph.ndata["test_mask"].bool()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.container.conftest import ROOT, require_module
+from tests.container.conftest import ROOT, remove_compose_containers, require_module
 
 pytestmark = pytest.mark.container
 NOTEBOOK = ROOT / "notebooks" / "gcn_cora.ipynb"
@@ -40,10 +40,7 @@ def test_notebook_runs_in_local_mode(docker_client, cpu_image, cora_dir, tmp_pat
         NotebookClient(notebook, timeout=1200, kernel_name="python3",
                        resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
     finally:
-        local_root = str(work_dir / "local")
-        for container in docker_client.containers.list(all=True, filters={"status": "exited"}):
-            if container.labels.get("com.docker.compose.project.config_files", "").startswith(local_root):
-                container.remove(force=True)
+        remove_compose_containers(docker_client, work_dir / "local")
     text = "".join(output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", []))
     match = re.search(r"test accuracy of the loaded model: (\d\.\d+) \(job reported (\d\.\d+)\)", text)
     assert match, text[-3000:]

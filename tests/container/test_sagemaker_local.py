@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import sagemaker_dgl
-from tests.container.conftest import RESOURCES, extract, files_in, planetoid_accuracy, require_module
+from tests.container.conftest import (RESOURCES, extract, files_in, planetoid_accuracy, remove_compose_containers,
+                                     require_module)
 
 pytestmark = pytest.mark.container
 DUMMY_ROLE = "arn:aws:iam::111111111111:role/Dummy"
@@ -31,10 +32,7 @@ def local_session(tmp_path, monkeypatch, docker_client):
     session = LocalSession()
     session.config = {"local": {"local_code": True, "container_root": str(root)}}
     yield session
-    # docker compose (v1) leaves the exited job containers behind: remove this test's ones.
-    for container in docker_client.containers.list(all=True, filters={"status": "exited"}):
-        if container.labels.get("com.docker.compose.project.config_files", "").startswith(str(root)):
-            container.remove(force=True)
+    remove_compose_containers(docker_client, root)
 
 
 def estimator(session, image, output: Path, **kwargs):

@@ -1,7 +1,7 @@
 """A user's DGL script for script mode: Estimator(entry_point='train_sage.py', source_dir=<this folder>).
 
-Trains a two-layer GraphSAGE on the Planetoid files of channel 'train' with DGL and PyTorch only,
-logs metric lines and saves the weights to SM_MODEL_DIR.
+Trains a two-layer GraphSAGE with DGL and PyTorch on the Planetoid files of channel 'train' (read by
+a helper module beside it), logs metric lines and saves the weights to SM_MODEL_DIR.
 """
 import argparse
 import json
