@@ -1,27 +1,30 @@
-"""The model artifact: weights plus everything needed to rebuild the model.
+"""The model artifact: weights, everything needed to rebuild the model, and what inference needs.
 
 ``/opt/ml/model`` (packed by SageMaker into ``model.tar.gz``) holds:
 
 - ``model.pt``: the ``state_dict`` of the selected model;
 - ``model_config.json``: ``format_version``, ``task``, ``model`` (registry name), ``model_args``
-  (constructor arguments), the resolved ``hyperparameters``, ``data`` facts (feature size,
-  classes, preprocessing), final ``metrics`` and the ``versions`` it was trained with.
+  (constructor arguments), the resolved ``hyperparameters``, ``data`` facts (sizes,
+  preprocessing), final ``metrics``, ``assets`` (the task's files below) and ``versions``;
+- the task's assets, in open formats (node classification: ``graph.bin``, the training graph
+  and features in DGL's format).
 
-Files are written to a staging folder first and moved in at the end, so a failed job leaves
-``/opt/ml/model`` empty.
+Files are written to a staging folder inside the model folder and renamed into place at the end,
+so a failed job leaves ``/opt/ml/model`` empty. :func:`load_model` returns the task's predictor.
 """
 import json
+import os
 import platform
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Union
+from typing import Any, Callable, Dict, Union
 
 import torch
 
 from .errors import SageMakerDGLError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 WEIGHTS = "model.pt"
 CONFIG = "model_config.json"
 
@@ -36,38 +39,42 @@ def versions() -> Dict[str, str]:
             "python": platform.python_version()}
 
 
-def save(model_dir: Path, model: torch.nn.Module, config: Dict[str, Any]) -> None:
-    """Write ``model.pt`` and ``model_config.json`` into ``model_dir`` (all or nothing)."""
+def save(model_dir: Path, model: torch.nn.Module, config: Dict[str, Any],
+         write_assets: Callable[[Path], Dict[str, str]]) -> None:
+    """Write ``model.pt``, the task's assets (``write_assets(folder)`` -> name -> file) and
+    ``model_config.json`` into ``model_dir``, all or nothing."""
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=model_dir.parent))
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=model_dir))
+    moved = []
     try:
         torch.save(model.state_dict(), staging / WEIGHTS)
-        record = {"format_version": FORMAT_VERSION, **config, "versions": versions()}
+        assets = write_assets(staging)
+        record = {"format_version": FORMAT_VERSION, **config, "assets": assets, "versions": versions()}
         (staging / CONFIG).write_text(json.dumps(record, indent=2, sort_keys=True))
-        for path in staging.iterdir():
-            shutil.move(str(path), model_dir / path.name)
+        for path in sorted(staging.iterdir()):
+            os.replace(path, model_dir / path.name)
+            moved.append(model_dir / path.name)
+    except BaseException:
+        for path in moved:
+            path.unlink(missing_ok=True)
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def load_model(model_dir: Union[str, Path], device: Union[str, torch.device] = "cpu") -> torch.nn.Module:
-    """Rebuild a trained model from a model folder (an extracted ``model.tar.gz``).
+def load_model(model_dir: Union[str, Path], device: Union[str, torch.device] = "cpu"):
+    """The predictor of a trained model folder (an extracted ``model.tar.gz``).
 
-    Returns the model in eval mode; its config is in ``model.model_config``. For node
-    classification call ``model(graph, features)`` for logits, with the graph and features
-    prepared as in training (self loops, normalisation; see ``model_config['data']``).
+    It holds the model in eval mode (``.model``), its ``model_config.json`` (``.config``), and
+    predicts for the model's task with the job's preprocessing; for node classification::
 
-    Example::
-
-        from sagemaker_dgl.tasks.node_classification import model_inputs
-
-        model = sagemaker_dgl.load_model("model")
-        facts = model.model_config["data"]
-        inputs = model_inputs(graph, graph.ndata["feat"], facts["self_loops_added"], facts["features_normalized"])
-        predictions = model(*inputs).argmax(1)
+        predictor = sagemaker_dgl.load_model("model")
+        predictor.predict(nodes=[0, 1, 2])                    # nodes of the training graph
+        predictor.predict_proba(graph=graph, features=feat)   # a new graph
     """
     from .models import create_model
+    from .tasks import TASKS
 
     model_dir = Path(model_dir)
     try:
@@ -79,7 +86,8 @@ def load_model(model_dir: Union[str, Path], device: Union[str, torch.device] = "
             f"{model_dir}/{CONFIG} has format_version {config.get('format_version')}; "
             f"this sagemaker_dgl reads version {FORMAT_VERSION}"
         )
-    model = create_model(config["model"], **config["model_args"])
+    device = torch.device(device)
+    model = create_model(config["model"], config["task"], **config["model_args"])
     model.load_state_dict(torch.load(model_dir / WEIGHTS, map_location=device, weights_only=True))
-    model.model_config = config
-    return model.to(device).eval()
+    model = model.to(device).eval()
+    return TASKS.get(config["task"]).predictor(model, config, model_dir, device)

@@ -1,22 +1,25 @@
 """Training checkpoints for resuming (SageMaker managed spot training syncs /opt/ml/checkpoints).
 
-A checkpoint holds everything the loop needs to continue as if never stopped: model and
-optimizer state, the best model so far, the history, early-stopping counters and the RNG
-states. Files are written atomically (temporary file + rename); the newest two are kept.
+A checkpoint holds everything the loop needs to continue as if never stopped: model, optimiser
+and schedule state, the best model so far, the history and the RNG states. Files are named
+``checkpoint-<run>-<epoch>.pt``, ``<run>`` being the first 12 hex digits of the job's fingerprint
+(its hyperparameters but the resumable ones, and its data): a job resumes from and prunes only its
+own run's checkpoints, and leaves other runs' files in the folder alone. Files are written
+atomically (temporary file + rename); the newest two of a run are kept.
 """
 import logging
 import os
 import random
 import re
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
 
 logger = logging.getLogger(__name__)
-_PATTERN = re.compile(r"checkpoint-(\d+)\.pt$")
 KEEP = 2
+RUN_DIGITS = 12
 
 
 def rng_state() -> Dict[str, Any]:
@@ -36,36 +39,48 @@ def set_rng_state(state: Dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save(directory: Path, epoch: int, state: Dict[str, Any]) -> Path:
-    """Write ``state`` as ``checkpoint-<epoch>.pt`` and delete all but the newest ``KEEP``."""
+def path_for(directory: Path, fingerprint: str, epoch: int) -> Path:
+    """``<directory>/checkpoint-<run>-<epoch, 6 digits>.pt``."""
+    return directory / f"checkpoint-{fingerprint[:RUN_DIGITS]}-{epoch:06d}.pt"
+
+
+def save(directory: Path, fingerprint: str, epoch: int, state: Dict[str, Any]) -> Path:
+    """Write ``state`` as this run's checkpoint of ``epoch``; delete all but the run's newest ``KEEP``."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"checkpoint-{epoch:06d}.pt"
+    path = path_for(directory, fingerprint, epoch)
     tmp = directory / f".{path.name}.tmp"
-    torch.save(state, tmp)
+    torch.save({**state, "fingerprint": fingerprint}, tmp)
     os.replace(tmp, path)
-    for old in sorted(_checkpoints(directory))[:-KEEP]:
+    for old in _run_checkpoints(directory, fingerprint)[:-KEEP]:
         old.unlink()
     logger.info("saved checkpoint %s", path)
     return path
 
 
 def load_latest(directory: Optional[Path], fingerprint: str) -> Optional[Dict[str, Any]]:
-    """The newest checkpoint in ``directory`` written by a job with the same ``fingerprint``."""
+    """The newest readable checkpoint of this run (``fingerprint``) in ``directory``, else None."""
     if directory is None or not directory.is_dir():
         return None
-    for path in sorted(_checkpoints(directory), reverse=True):
+    for path in reversed(_run_checkpoints(directory, fingerprint)):
         try:
             state = torch.load(path, map_location="cpu", weights_only=False)
         except Exception as error:  # a truncated file from a killed job: try the previous one
             logger.warning("skipping unreadable checkpoint %s (%s)", path, error)
             continue
         if state.get("fingerprint") != fingerprint:
-            logger.warning("ignoring checkpoint %s: it was written with other hyperparameters or data", path)
-            return None
+            logger.warning("ignoring checkpoint %s: its full fingerprint differs from this run's", path)
+            continue
         logger.info("resuming from checkpoint %s (epoch %d)", path, state["epoch"])
         return state
+    others = [p.name for p in directory.glob("checkpoint-*.pt") if p not in _run_checkpoints(directory, fingerprint)]
+    if others:
+        logger.info("not resuming: %d checkpoint(s) in %s belong to runs with other hyperparameters or data "
+                    "(left in place)", len(others), directory)
     return None
 
 
-def _checkpoints(directory: Path):
-    return [path for path in directory.iterdir() if _PATTERN.search(path.name)]
+def _run_checkpoints(directory: Path, fingerprint: str) -> List[Path]:
+    """This run's checkpoint files, oldest epoch first."""
+    pattern = re.compile(rf"checkpoint-{fingerprint[:RUN_DIGITS]}-(\d+)\.pt$")
+    found = [(int(match.group(1)), path) for path in directory.iterdir() if (match := pattern.match(path.name))]
+    return [path for _, path in sorted(found)]

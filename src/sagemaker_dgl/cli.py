@@ -5,7 +5,9 @@
   which calls ``$SAGEMAKER_TRAINING_MODULE`` (``sagemaker_dgl.training:main``).
 - ``sagemaker-dgl local``: lay out an ``/opt/ml``-shaped folder from hyperparameters and
   channel folders, and run a job in it exactly as the container would.
-- ``sagemaker-dgl hyperparameters``: print the hyperparameter table (Markdown).
+- ``sagemaker-dgl download NAME DIR``: fetch a named dataset (checksummed) into a folder that can
+  be passed as channel ``train``.
+- ``sagemaker-dgl hyperparameters``: print the hyperparameter tables (Markdown).
 """
 import argparse
 import json
@@ -82,6 +84,21 @@ def lay_out_job(base_dir: Path, hyperparameters: dict, channels: dict, host: str
             channel.symlink_to(Path(source).resolve(), target_is_directory=True)
 
 
+def _download(name: str, directory: Path) -> None:
+    import logging
+
+    from .data import DATASETS, fetch
+    from .errors import SageMakerDGLError
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        fetch(DATASETS.get(name), directory)
+    except SageMakerDGLError as error:
+        sys.exit(f"error: {error}")
+    print(f"{name}: {len(list(directory.iterdir()))} files in {directory}; use it as channel 'train', e.g. "
+          f"sagemaker-dgl local --channel train={directory}")
+
+
 def _key_value(text: str) -> tuple:
     key, sep, value = text.partition("=")
     if not sep or not key:
@@ -100,13 +117,19 @@ def main(argv: Optional[List[str]] = None) -> None:
                        help="data channel folder, e.g. --channel train=data/cora (repeatable)")
     local.add_argument("--base-dir", type=Path, default=Path("build/opt_ml"), help="job folder (default: %(default)s)")
     local.add_argument("--checkpoints", action="store_true", help="create <base-dir>/checkpoints (enables resuming)")
-    commands.add_parser("hyperparameters", help="print the hyperparameter table (Markdown)")
+    download = commands.add_parser("download", help="fetch a named dataset into a folder to use as channel 'train'")
+    download.add_argument("name", help="dataset name, e.g. cora")
+    download.add_argument("directory", type=Path, help="folder to write the files to")
+    commands.add_parser("hyperparameters", help="print the hyperparameter tables (Markdown)")
     args = parser.parse_args(argv)
 
     if args.command == "hyperparameters":
-        from .config import hyperparameter_table
+        from .config import hyperparameter_tables
 
-        print(hyperparameter_table())
+        print(hyperparameter_tables())
+        return
+    if args.command == "download":
+        _download(args.name, args.directory)
         return
     base_dir = args.base_dir.resolve()
     lay_out_job(base_dir, dict(args.hyperparameters), dict(args.channel))

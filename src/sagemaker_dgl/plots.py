@@ -4,6 +4,8 @@ from typing import Dict, List
 
 import torch
 
+SPLIT_PREFIXES = ("train_", "val_", "test_")
+
 
 def _pyplot():
     """matplotlib.pyplot on the file-only Agg backend (imported on first use: it takes ~0.5 s)."""
@@ -16,14 +18,17 @@ def _pyplot():
 
 
 def plot_learning_curves(history: List[Dict[str, float]], path: Path) -> None:
-    """Loss and accuracy per epoch for every split in ``history`` (one dict per epoch)."""
+    """One panel per metric (loss, accuracy, ...) with a line per split, over the epochs that
+    logged it (validation may run every few epochs)."""
     plt = _pyplot()
-    epochs = [row["epoch"] for row in history]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for axis, metric in zip(axes, ("loss", "accuracy")):
-        for key in sorted(history[0]):
-            if key.endswith("_" + metric):
-                axis.plot(epochs, [row[key] for row in history], label=key)
+    keys = list(dict.fromkeys(key for row in history for key in row if key.startswith(SPLIT_PREFIXES)))
+    metrics = list(dict.fromkeys(key.split("_", 1)[1] for key in keys))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False)
+    for axis, metric in zip(axes[0], metrics):
+        for key in (k for k in keys if k.split("_", 1)[1] == metric):
+            rows = [row for row in history if key in row]
+            axis.plot([row["epoch"] for row in rows], [row[key] for row in rows], label=key,
+                      marker="o" if len(rows) < len(history) else None, markersize=3)
         axis.set_xlabel("epoch")
         axis.set_ylabel(metric)
         axis.grid(alpha=0.3)

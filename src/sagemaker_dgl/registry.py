@@ -1,52 +1,63 @@
-"""Name -> code registries for models, tasks and data formats (the ``timm.create_model`` idea).
+"""Name -> code registries for tasks, models, data formats and datasets (the ``timm.create_model`` idea).
 
 A registry key is the hyperparameter value that selects the entry, so adding a model is one
-file with ``@register_model("name")`` plus one import line in ``models/__init__.py``.
+file with ``@register_model("name", tasks=...)`` plus one import line in ``models/__init__.py``.
+Names match case-insensitively (``model=GCN`` is ``gcn``); an unknown name is a
+:class:`UnknownNameError` that lists the choices and the closest one.
 """
 import difflib
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, Generic, List, TypeVar
+
+from .errors import ConfigError
+
+Entry = TypeVar("Entry")
 
 
-class Registry:
-    """A named collection of entries (classes or functions), each with optional metadata."""
+class UnknownNameError(ConfigError):
+    """A hyperparameter names a task, model, format or dataset that is not registered."""
+
+
+class Registry(Generic[Entry]):
+    """Entries (classes, functions or specs) by name, for one ``hyperparameter``."""
 
     def __init__(self, kind: str, hyperparameter: str):
         self.kind = kind
         self.hyperparameter = hyperparameter
-        self._entries: Dict[str, Any] = {}
-        self._meta: Dict[str, Dict[str, Any]] = {}
+        self._entries: Dict[str, Entry] = {}
 
-    def register(self, name: str, **meta: Any) -> Callable[[Any], Any]:
-        """Decorator that registers its target under ``name`` with ``meta`` (e.g. ``defaults``)."""
+    def add(self, name: str, entry: Entry) -> Entry:
+        """Register ``entry`` under ``name`` (lower case); a name registered twice is a bug."""
+        if name != name.lower() or name in self._entries:
+            raise RuntimeError(f"{self.kind} {name!r} is registered twice or is not lower case")
+        self._entries[name] = entry
+        return entry
 
-        def decorator(entry):
-            if name in self._entries:
-                raise ValueError(f"{self.kind} {name!r} is registered twice")
-            self._entries[name] = entry
-            self._meta[name] = meta
-            return entry
-
-        return decorator
+    def register(self, name: str) -> Callable[[Entry], Entry]:
+        """Decorator form of :meth:`add`."""
+        return lambda entry: self.add(name, entry)
 
     def names(self) -> List[str]:
         """Sorted registered names, e.g. ``['gat', 'gcn', 'graphsage']``."""
         return sorted(self._entries)
 
-    def __contains__(self, name: str) -> bool:
-        return name in self._entries
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._entries
 
-    def check(self, name: str) -> str:
-        """Return ``name`` if registered, else raise ``ValueError`` naming the valid choices."""
-        if name not in self._entries:
-            close = difflib.get_close_matches(str(name), self.names(), n=1)
+    def check(self, name: Any) -> str:
+        """The registered spelling of ``name``, else :class:`UnknownNameError` naming the choices."""
+        if name not in self:
+            close = difflib.get_close_matches(str(name).lower(), self.names(), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())}.{hint}")
-        return name
+            raise UnknownNameError(
+                f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())} "
+                f"(hyperparameter {self.hyperparameter!r}).{hint}"
+            )
+        return name.lower()
 
-    def get(self, name: str) -> Any:
+    def get(self, name: str) -> Entry:
         """The entry registered under ``name``."""
         return self._entries[self.check(name)]
 
-    def meta(self, name: str) -> Dict[str, Any]:
-        """The metadata given at registration, e.g. ``{'defaults': {'lr': 0.005}}``."""
-        return self._meta[self.check(name)]
+    def values(self) -> List[Entry]:
+        """Every entry, sorted by name."""
+        return [self._entries[name] for name in self.names()]

@@ -1,6 +1,10 @@
-"""The one training loop, for every task: epochs, model selection, early stopping, checkpoints.
+"""The one training loop, for every task: epochs, the optimisation step, evaluation, model
+selection, early stopping, checkpoints.
 
-Task-specific work (batching, loss, metrics) happens in the task; see ``tasks/_base.py``.
+The task produces batches and a loss (``tasks/_base.py``); the trainer does the rest, in one place:
+backward, clipping and optimiser steps and the learning-rate schedule (:mod:`.optim`), validation
+every ``eval_every`` epochs, selection of the best validated epoch in the direction of the task's
+objective, early stopping, checkpoints, and SIGTERM, a flag the loop checks after each epoch.
 """
 import copy
 import logging
@@ -18,6 +22,8 @@ import torch
 from . import checkpoints
 from .errors import JobInterrupted, TrainingDivergedError
 from .metrics import format_metrics
+from .optim import Optimization
+from .sampling import seed_dgl
 
 logger = logging.getLogger(__name__)
 
@@ -32,90 +38,103 @@ class FitResult:
 
 
 class Trainer:
-    """Trains ``model`` on ``task`` with Adam for ``hp.epochs`` epochs.
+    """Trains ``model`` on ``task`` for ``hp.common.epochs`` epochs.
 
-    Keeps the weights of the epoch with the best validation objective and restores them at the
-    end. With a ``checkpoint_dir`` it writes a checkpoint every ``hp.checkpoint_interval``
-    epochs, resumes from the newest compatible one, and on SIGTERM saves one at the end of the
-    running epoch, then stops with :class:`JobInterrupted`.
+    Keeps the weights of the best validated epoch (by the task's objective) and restores them at
+    the end. With a ``checkpoint_dir`` it writes a checkpoint every ``checkpoint_interval``
+    epochs, resumes from the newest one of the same run (``fingerprint``), and on SIGTERM saves
+    one at the end of the running epoch, then stops with :class:`JobInterrupted`.
     """
 
     def __init__(self, task, model: torch.nn.Module, hp, checkpoint_dir: Optional[Path], fingerprint: str):
         self.task = task
         self.model = model
-        self.hp = hp
+        self.common = hp.common
         self.checkpoint_dir = checkpoint_dir
         self.fingerprint = fingerprint
-        self.optimizer = torch.optim.Adam(model.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
+        self.optimization = Optimization(model, hp.common, task.objective)
 
     def fit(self) -> FitResult:
+        common, objective = self.common, self.task.objective
         state = self._initial_state()
         with _sigterm_flag() as interrupted:
-            for epoch in range(state["epoch"] + 1, self.hp.epochs + 1):
+            for epoch in range(state["epoch"] + 1, common.epochs + 1):
                 started = time.perf_counter()
-                row: Dict[str, Any] = {"epoch": epoch, **self.task.train_epoch(self.model, self.optimizer)}
-                _check_finite(row, epoch, self.hp)
-                row.update(self.task.evaluate(self.model, "val"))
+                row: Dict[str, Any] = {"epoch": epoch, **self._train_epoch(epoch)}
+                evaluated = epoch % common.eval_every == 0 or epoch == common.epochs
+                if evaluated:
+                    row.update(self.evaluate("val"))
+                if self.optimization.scheduled:
+                    row["lr"] = self.optimization.lr
                 row["epoch_time"] = time.perf_counter() - started
                 state["history"].append(row)
                 logger.info(format_metrics(row))
                 state["epoch"] = epoch
-                if self._is_better(row, state["best_metrics"]):
-                    state.update(best_metrics=row, best_state=copy.deepcopy(self.model.state_dict()), bad_epochs=0)
-                else:
-                    state["bad_epochs"] += 1
-                if self.checkpoint_dir and (epoch % self.hp.checkpoint_interval == 0 or interrupted.is_set()):
+                if evaluated and objective.is_better(row, state["best_metrics"]):
+                    state.update(best_metrics=row, best_state=copy.deepcopy(self.model.state_dict()))
+                self.optimization.end_epoch(row[objective.metric] if evaluated and objective.metric else None)
+                if self.checkpoint_dir and (epoch % common.checkpoint_interval == 0 or interrupted.is_set()):
                     self._save(state)
                 if interrupted.is_set():
                     where = f"checkpoint saved in {self.checkpoint_dir}" if self.checkpoint_dir else "no checkpoint"
                     raise JobInterrupted(
                         f"stopped by SIGTERM after epoch {epoch} ({where}); start the job again to resume"
                     )
-                if self.hp.early_stopping_patience and state["bad_epochs"] >= self.hp.early_stopping_patience:
-                    logger.info("early stopping at epoch %d: no better %s for %d epochs", epoch, self.task.objective,
-                                state["bad_epochs"])
+                best = state["best_metrics"]
+                if common.early_stopping_patience and evaluated and best is not None \
+                        and epoch - best["epoch"] >= common.early_stopping_patience:
+                    logger.info("early stopping at epoch %d: no better %s for %d epochs", epoch, objective.metric,
+                                epoch - best["epoch"])
                     break
+        if state["best_metrics"] is None:
+            logger.warning("no epoch had a finite %s; keeping the last epoch's model", objective.metric)
+            state.update(best_metrics=state["history"][-1], best_state=self.model.state_dict())
         self.model.load_state_dict(state["best_state"])
         best = state["best_metrics"]
         return FitResult(best_epoch=best["epoch"], best_metrics=best, history=state["history"])
 
-    def _is_better(self, row: Dict[str, float], best: Optional[Dict[str, float]]) -> bool:
-        """Higher objective wins; on a tie, lower validation loss."""
-        if best is None:
-            return True
-        key = self.task.objective
-        return row[key] > best[key] or (row[key] == best[key] and row.get("val_loss", 0) < best.get("val_loss", 0))
+    def evaluate(self, split: str) -> Dict[str, float]:
+        """The task's metrics on ``split``, in eval mode and without gradients."""
+        self.model.eval()
+        with torch.no_grad():
+            return self.task.evaluate(self.model, split)
+
+    def _train_epoch(self, epoch: int) -> Dict[str, float]:
+        """One pass over the task's batches; the epoch's metrics are the batch means weighted by size."""
+        seed_dgl(self.common.seed * 1_000_003 + epoch)  # sampling: the same batches after a resume
+        self.model.train()
+        totals: Dict[str, float] = {}
+        count = 0
+        for batch in self.task.train_batches(epoch):
+            step = self.task.training_step(self.model, batch)
+            if not math.isfinite(step.loss.item()):
+                raise TrainingDivergedError(
+                    f"training diverged: train_loss={step.loss.item()} at epoch {epoch} (lr={self.optimization.lr}, "
+                    f"weight_decay={self.common.weight_decay}). {self.task.divergence_hint[0].upper()}"
+                    f"{self.task.divergence_hint[1:]}"
+                )
+            self.optimization.step(step.loss)
+            for key, value in step.metrics.items():
+                totals[key] = totals.get(key, 0.0) + value * step.count
+            count += step.count
+        return {key: value / count for key, value in totals.items()}
 
     def _initial_state(self) -> Dict[str, Any]:
         saved = checkpoints.load_latest(self.checkpoint_dir, self.fingerprint)
         if saved is None:
-            return {"epoch": 0, "history": [], "best_metrics": None, "best_state": None, "bad_epochs": 0}
+            return {"epoch": 0, "history": [], "best_metrics": None, "best_state": None}
         self.model.load_state_dict(saved["model"])
-        self.optimizer.load_state_dict(saved["optimizer"])
+        self.optimization.load_state_dict(saved["optimization"])
         checkpoints.set_rng_state(saved["rng"])
-        return {key: saved[key] for key in ("epoch", "history", "best_metrics", "best_state", "bad_epochs")}
+        return {key: saved[key] for key in ("epoch", "history", "best_metrics", "best_state")}
 
     def _save(self, state: Dict[str, Any]) -> None:
-        checkpoints.save(
-            self.checkpoint_dir,
-            state["epoch"],
-            {
-                **state,
-                "model": self.model.state_dict(),
-                "optimizer": self.optimizer.state_dict(),
-                "rng": checkpoints.rng_state(),
-                "fingerprint": self.fingerprint,
-            },
-        )
-
-
-def _check_finite(row: Dict[str, Any], epoch: int, hp) -> None:
-    loss = row.get("train_loss")
-    if loss is not None and not math.isfinite(loss):
-        raise TrainingDivergedError(
-            f"training diverged: train_loss={loss} at epoch {epoch} (lr={hp.lr}, weight_decay={hp.weight_decay}). "
-            "Lower lr, check the features for extreme values, or keep normalize_features=true"
-        )
+        checkpoints.save(self.checkpoint_dir, self.fingerprint, state["epoch"], {
+            **state,
+            "model": self.model.state_dict(),
+            "optimization": self.optimization.state_dict(),
+            "rng": checkpoints.rng_state(),
+        })
 
 
 @contextmanager

@@ -9,6 +9,7 @@ import torch
 
 import sagemaker_dgl
 from sagemaker_dgl.data.csv_graph import load_csv_graph
+from sagemaker_dgl.errors import SageMakerDGLError
 from tests.conftest import TRAIN, job_env, run_job
 from tests.graphs import write_csv_graph
 
@@ -27,7 +28,7 @@ def assert_failed(job, *fragments):
 def test_default_job_trains_karate_offline(tmp_path):
     job = run_job(tmp_path)
     assert job.returncode == 0, job.log
-    assert job.model_files == ["model.pt", "model_config.json"]
+    assert job.model_files == ["graph.bin", "model.pt", "model_config.json"]
     outputs = sorted(p.name for p in (tmp_path / "output" / "data").iterdir())
     assert outputs == ["learning_curves.png", "metrics.json", "node_embeddings.npy", "node_embeddings.png"]
     final = job.metrics["final"]
@@ -49,20 +50,37 @@ def test_users_csv_graph_trains_end_to_end(tmp_path):
     assert config["data"]["num_train_nodes"] == 180
 
 
-def test_saved_model_loads_and_predicts_the_same(tmp_path):
+@pytest.mark.parametrize("model", ["gat", "graphsage"])
+def test_saved_model_loads_and_predicts_the_same(tmp_path, model):
     channel = write_csv_graph(tmp_path / "graph", num_nodes=200)
-    job = run_job(tmp_path / "job", {"model": "gat", "epochs": 30, "normalize_features": "false"}, {"train": channel})
+    job = run_job(tmp_path / "job", {"model": model, "epochs": 30}, {"train": channel})
     assert job.returncode == 0, job.log
-    model = sagemaker_dgl.load_model(tmp_path / "job" / "model")
+    predictor = sagemaker_dgl.load_model(tmp_path / "job" / "model")
     graph = load_csv_graph(channel).graph
-    import dgl
-
-    logits = model(dgl.add_self_loop(graph), graph.ndata["feat"])
-    test = graph.ndata["test_mask"]
-    accuracy = (logits[test].argmax(1) == graph.ndata["label"][test]).float().mean().item()
+    test = torch.nonzero(graph.ndata["test_mask"]).flatten()
+    predictions = predictor.predict(nodes=test)  # nodes of the training graph saved with the model
+    accuracy = (predictions == graph.ndata["label"][test]).float().mean().item()
     assert accuracy == pytest.approx(job.metrics["final"]["test_accuracy"], abs=1e-6)
     reloaded = sagemaker_dgl.load_model(tmp_path / "job" / "model")
-    torch.testing.assert_close(reloaded(dgl.add_self_loop(graph), graph.ndata["feat"]), logits)
+    torch.testing.assert_close(reloaded.predict_proba(graph=graph), predictor.predict_proba())
+
+
+def test_predictor_classifies_a_graph_it_was_not_trained_on(tmp_path):
+    """Trained on one generated graph, the saved model classifies the nodes of another (same
+    kind of features, other nodes and edges), with the job's preprocessing applied for the user."""
+    channel = write_csv_graph(tmp_path / "graph", num_nodes=300, seed=0)
+    job = run_job(tmp_path / "job", {"model": "gcn", "epochs": 60, "save_graph": "false"}, {"train": channel})
+    assert job.returncode == 0, job.log
+    assert job.model_files == ["model.pt", "model_config.json"]
+    other = load_csv_graph(write_csv_graph(tmp_path / "other", num_nodes=150, seed=42)).graph
+    predictor = sagemaker_dgl.load_model(tmp_path / "job" / "model")
+    probabilities = predictor.predict_proba(graph=other, features=other.ndata["feat"])
+    assert probabilities.shape == (150, 3)
+    torch.testing.assert_close(probabilities.sum(1), torch.ones(150))
+    accuracy = (probabilities.argmax(1) == other.ndata["label"]).float().mean().item()
+    assert accuracy >= 0.7 and accuracy >= job.metrics["final"]["test_accuracy"] - 0.1, accuracy  # chance: 0.33
+    with pytest.raises(SageMakerDGLError, match="save_graph=false"):
+        predictor.predict(nodes=[0])
 
 
 def test_script_mode_runs_the_users_dgl_script(tmp_path, cora_dir):
@@ -155,8 +173,10 @@ def test_nan_loss_stops_the_job(tmp_path):
     assert_failed(job, "training diverged", "train_loss=nan", "Lower lr")
 
 
-def test_sigterm_then_restart_matches_an_uninterrupted_run(tmp_path, cora_dir):
-    hyperparameters = {"epochs": 60, "seed": 3, "checkpoint_interval": 25}
+@pytest.mark.parametrize("sampling", [{}, {"model": "graphsage", "fanouts": "5,5", "batch_size": "64"}],
+                         ids=["full-graph", "sampled"])
+def test_sigterm_then_restart_matches_an_uninterrupted_run(tmp_path, cora_dir, sampling):
+    hyperparameters = {"epochs": 60, "seed": 3, "checkpoint_interval": 25, **sampling}
     reference = run_job(tmp_path / "reference", hyperparameters, {"train": cora_dir})
     assert reference.returncode == 0, reference.log
 
@@ -178,7 +198,7 @@ def test_sigterm_then_restart_matches_an_uninterrupted_run(tmp_path, cora_dir):
     assert list((job_dir / "model").iterdir()) == []
     stopped_at = int(failure.split("after epoch ")[1].split()[0])
     assert 30 <= stopped_at < 60
-    assert (job_dir / "checkpoints" / f"checkpoint-{stopped_at:06d}.pt").exists()
+    assert len(list((job_dir / "checkpoints").glob(f"checkpoint-*-{stopped_at:06d}.pt"))) == 1
 
     restarted = run_job(job_dir, hyperparameters, {"train": cora_dir}, checkpoints=True)
     assert restarted.returncode == 0, restarted.log
@@ -205,3 +225,21 @@ def test_cuda_without_a_gpu_is_a_clear_error(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
     assert_failed(run_job(tmp_path, {"device": "cuda"}), "no CUDA GPU is visible")
+
+
+def test_eval_every_validates_every_fifth_epoch_and_selects_among_them(tmp_path):
+    job = run_job(tmp_path, {"eval_every": 5, "epochs": 48})
+    assert job.returncode == 0, job.log
+    history = job.metrics["history"]
+    validated = [row["epoch"] for row in history if "val_accuracy" in row]
+    assert validated == list(range(5, 46, 5)) + [48]
+    assert all("train_loss" in row for row in history) and len(history) == 48
+    assert job.metrics["final"]["best_epoch"] in validated
+    assert job.metrics["objective"] == {"metric": "val_accuracy", "mode": "max"}
+    assert " epoch=3 train_loss=" in job.log and "val_accuracy" not in job.log.split(" epoch=3 ")[1].splitlines()[0]
+    assert (tmp_path / "output" / "data" / "learning_curves.png").stat().st_size > 0
+
+
+def test_a_channel_the_task_does_not_read_fails(tmp_path, cora_dir):
+    assert_failed(run_job(tmp_path / "job", {}, {"training": cora_dir}),
+                  "channel 'training' is not one that task node_classification reads (did you mean 'train'?)")

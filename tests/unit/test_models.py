@@ -4,12 +4,15 @@ import pytest
 import torch
 
 from sagemaker_dgl.config import Hyperparameters
-from sagemaker_dgl.models import MODELS, create_model, model_args
+from sagemaker_dgl.errors import IncompatibleTaskError
+from sagemaker_dgl.models import MODELS, create_model
+
+NODE_MODELS = MODELS.for_task("node_classification")
 
 
-def build(name, in_feats=12, out_feats=3, **overrides):
-    hp = Hyperparameters.from_sagemaker({"model": name, **overrides}).resolved()
-    return create_model(name, **model_args(name, in_feats, out_feats, hp))
+def build(name, in_feats=12, num_classes=3, **overrides):
+    hp = Hyperparameters.from_sagemaker({"model": name, **overrides})
+    return create_model(name, hp.common.task, in_feats=in_feats, num_classes=num_classes, **hp.model.model_dump())
 
 
 @pytest.fixture
@@ -18,7 +21,7 @@ def graph():
     return dgl.add_self_loop(dgl.rand_graph(40, 160))
 
 
-@pytest.mark.parametrize("name", MODELS.names())
+@pytest.mark.parametrize("name", NODE_MODELS)
 def test_forward_backward_finite(name, graph):
     model = build(name)
     features = torch.rand(40, 12)
@@ -29,7 +32,7 @@ def test_forward_backward_finite(name, graph):
     assert model.embed(graph, features).shape[0] == 40
 
 
-@pytest.mark.parametrize("name", MODELS.names())
+@pytest.mark.parametrize("name", NODE_MODELS)
 def test_sampled_blocks_match_output_nodes(name, graph):
     model = build(name)
     sampler = dgl.dataloading.NeighborSampler([4, 4])
@@ -39,7 +42,8 @@ def test_sampled_blocks_match_output_nodes(name, graph):
     assert logits.shape == (len(output_nodes), 3)
 
 
-@pytest.mark.parametrize("name", [n for n in MODELS.names() if MODELS.get(n).accepts_sparse_features])
+@pytest.mark.parametrize("name", [n for n in NODE_MODELS
+                                  if MODELS.spec(n, "node_classification").model_class.accepts_sparse_features])
 def test_sparse_features_give_the_dense_result(name, graph):
     model = build(name).eval()
     features = torch.rand(40, 12) * (torch.rand(40, 12) < 0.1)
@@ -58,7 +62,7 @@ def test_gcn_layer0_equals_graphconv_with_weight(graph):
     torch.testing.assert_close(model(graph, features), conv(graph, features))
 
 
-@pytest.mark.parametrize("name", MODELS.names())
+@pytest.mark.parametrize("name", NODE_MODELS)
 def test_split_inference_matches_inference_over_all_nodes(name):
     """Mini-batch evaluation equals the model on the whole graph, though it computes each layer
     in batches and only for the split's receptive field."""
@@ -70,13 +74,36 @@ def test_split_inference_matches_inference_over_all_nodes(name):
     graph.ndata["feat"] = torch.rand(300, 12)
     graph.ndata["label"] = torch.randint(0, 3, (300,))
     hp = Hyperparameters.from_sagemaker({"model": name, "fanouts": "3,3,3", "num_layers": "3", "batch_size": "16"})
-    task = TASKS.get("node_classification")(hp, GraphData(graph, "random"), torch.device("cpu"))
-    model = create_model(name, **model_args(name, hyperparameters=hp.resolved(), **task.model_args())).eval()
+    task = TASKS.get("node_classification")(hp, GraphData(graph, "random"), {}, torch.device("cpu"))
+    model = create_model(name, "node_classification", **task.model_sizes(), **hp.model.model_dump()).eval()
     fields = task._receptive_field("val", 3)
     assert len(fields[0]) > len(fields[1]) > len(fields[2]) == len(task.index["val"])
     with torch.no_grad():
         whole_graph = model(task.graph, task.features)[task.index["val"]]
-        everywhere = task._inference(model, 3)[task.index["val"]]
-        only_needed = task._inference(model, 3, "val")
+        everywhere = task._inference(model)[task.index["val"]]
+        only_needed = task._inference(model, "val")
     torch.testing.assert_close(everywhere, whole_graph)
     torch.testing.assert_close(only_needed, whole_graph)
+
+
+@pytest.mark.parametrize("name", NODE_MODELS)
+def test_an_argument_the_model_does_not_take_is_an_error(name):
+    hp = Hyperparameters.from_sagemaker({"model": name})
+    with pytest.raises(IncompatibleTaskError, match=rf"model '{name}' for task 'node_classification' cannot be "
+                                                    r"built.*num_rels"):
+        create_model(name, "node_classification", in_feats=4, num_classes=2, num_rels=3, **hp.model.model_dump())
+    with pytest.raises(IncompatibleTaskError, match="missing a required argument: 'num_classes'"):
+        create_model(name, "node_classification", in_feats=4, **hp.model.model_dump())
+
+
+@pytest.mark.parametrize("spec", MODELS.specs(), ids=lambda spec: f"{spec.name}-{spec.task}")
+def test_hyperparameter_group_is_the_constructor(spec):
+    """Every field of a model's group reaches its constructor, and the constructor takes nothing
+    else but the task's sizes: a hyperparameter cannot be silently dropped."""
+    import inspect
+
+    from sagemaker_dgl.tasks import TASKS
+
+    parameters = set(inspect.signature(spec.model_class).parameters)
+    assert set(spec.hyperparameters.model_fields) <= parameters
+    assert parameters - set(spec.hyperparameters.model_fields) == set(TASKS.get(spec.task).size_names)

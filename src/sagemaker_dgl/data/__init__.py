@@ -1,12 +1,16 @@
-"""Data formats and named datasets.
+"""Data: typed containers, data formats and named datasets.
 
-A data format reads one channel folder into a :class:`GraphData`; each format file says which
-files it expects, registers itself with ``@register_format(name, detect=...)`` and is imported
-below. :func:`load_data` picks the format (``data_format`` hyperparameter, or detection from the
-files of channel ``train``), and falls back to a named dataset when there is no channel.
+A data format reads one channel folder into a container (:class:`GraphData`, ...); each format
+file says which files it expects, registers its reader with ``@register_format(name, detect=...,
+expects=..., produces=...)`` and its named datasets with :func:`register_dataset`, and is imported
+below. :func:`load_data` reads channel 'train' (``data_format``, or detection from its files), or
+a named dataset, or the task's default.
 """
-from ._base import FORMATS, GraphData, register_format
-from . import csv_graph, karate, planetoid  # noqa: F401  (registers the formats)
-from .loading import NAMED_DATASETS, load_data
+from ._base import (DATASETS, FORMATS, Dataset, DataFormat, GraphData, GraphSetData, HeteroGraphData, RatingData,
+                    TripleData, register_dataset, register_format)
+from . import csv_graph, karate, planetoid  # noqa: F401  (registers the formats and datasets)
+from .loading import CACHE_DIR, channel_files, fetch, load_data, load_dataset
 
-__all__ = ["FORMATS", "GraphData", "NAMED_DATASETS", "load_data", "register_format"]
+__all__ = ["CACHE_DIR", "DATASETS", "FORMATS", "DataFormat", "Dataset", "GraphData", "GraphSetData",
+           "HeteroGraphData", "RatingData", "TripleData", "channel_files", "fetch", "load_data", "load_dataset",
+           "register_dataset", "register_format"]

@@ -19,7 +19,7 @@ def _detect(directory: Path) -> bool:
     return (Path(directory) / "meta.yaml").is_file()
 
 
-@register_format("csv", detect=_detect, expects="meta.yaml, nodes.csv, edges.csv")
+@register_format("csv", detect=_detect, expects="meta.yaml, nodes.csv, edges.csv", produces=GraphData)
 def load_csv_graph(directory: Path, name=None) -> GraphData:
     """Read a DGL CSV dataset from ``directory`` (the channel stays read-only: no cache is written)."""
     from dgl.data import CSVDataset

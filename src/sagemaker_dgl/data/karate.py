@@ -9,7 +9,7 @@ import dgl
 import networkx as nx
 import torch
 
-from ._base import GraphData
+from ._base import Dataset, GraphData, register_dataset
 
 VALIDATION_NODES = [1, 5, 10, 15, 20, 25, 30, 32]
 
@@ -27,3 +27,6 @@ def load_karate() -> GraphData:
     val[VALIDATION_NODES] = True
     graph.ndata.update({"train_mask": train, "val_mask": val, "test_mask": ~(train | val)})
     return GraphData(graph=graph, name="karate", info={"format": "networkx"})
+
+
+register_dataset(Dataset("karate", GraphData, source="networkx.karate_club_graph()", build=load_karate))

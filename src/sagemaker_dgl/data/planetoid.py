@@ -17,6 +17,7 @@ Split: train = the rows of ``x``, validation = the next 500 nodes, test = ``test
 | pubmed   | 19,717 | 88,648           | 500      | 3       | 60/500/1000    |
 """
 import pickle
+from functools import partial
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -26,7 +27,8 @@ import scipy.sparse as sp
 import torch
 
 from ..errors import DataFormatError
-from ._base import GraphData, register_format
+from ._base import Dataset, GraphData, register_dataset, register_format
+from .download import download
 
 PARTS = ("x", "y", "tx", "ty", "allx", "ally", "graph", "test.index")
 SOURCE_URL = "https://github.com/kimiyoung/planetoid/raw/master/data/ind.{name}.{part}"
@@ -74,7 +76,19 @@ def _detect(directory: Path) -> bool:
     return bool(names_in(directory))
 
 
-@register_format("planetoid", detect=_detect, expects="ind.<name>.{x,y,tx,ty,allx,ally,graph,test.index}")
+def download_planetoid(name: str, directory: Path) -> None:
+    """Fetch the eight ``ind.<name>.*`` files into ``directory``, checking their SHA-256."""
+    for part, checksum in CHECKSUMS[name].items():
+        download(SOURCE_URL.format(name=name, part=part), Path(directory) / f"ind.{name}.{part}", checksum)
+
+
+for _name in CHECKSUMS:
+    register_dataset(Dataset(_name, GraphData, source=f"ind.{_name}.* from https://github.com/kimiyoung/planetoid",
+                             format="planetoid", download=partial(download_planetoid, _name)))
+
+
+@register_format("planetoid", detect=_detect, expects="ind.<name>.{x,y,tx,ty,allx,ally,graph,test.index}",
+                 produces=GraphData)
 def load_planetoid(directory: Path, name: Optional[str] = None) -> GraphData:
     """Read ``ind.<name>.*`` from ``directory`` into a graph with features, labels and masks."""
     directory = Path(directory)

@@ -1,10 +1,21 @@
-"""What every node-level model shares: layer-by-layer forward over a graph or sampled blocks."""
+"""What every node-level model shares: layer-by-layer forward over a graph or sampled blocks, and
+the hyperparameters of a stack of message-passing layers."""
 from typing import List, Sequence, Union
 
 import torch
 import torch.nn.functional as F
 from dgl import DGLGraph
 from torch import nn
+
+from ..config.groups import HyperparameterGroup, hyperparameter
+
+
+class NodeEncoderHyperparameters(HyperparameterGroup):
+    """A stack of message-passing layers (GCN, GraphSAGE; GAT adds its own)."""
+
+    hidden_size: int = hyperparameter(16, "Hidden units per layer (per head for GAT).", gt=0)
+    num_layers: int = hyperparameter(2, "Message-passing layers, the output layer included.", ge=1, le=8)
+    dropout: float = hyperparameter(0.5, "Dropout on each layer's input.", ge=0.0, lt=1.0)
 
 
 class InputProjection(nn.Module):
@@ -45,7 +56,7 @@ def attach_full_degrees(graph: DGLGraph) -> None:
 
 
 class NodeModel(nn.Module):
-    """A stack of message-passing layers that maps node features to ``out_feats`` outputs.
+    """A stack of message-passing layers that maps node features to ``num_classes`` outputs.
 
     Subclasses fill ``self.layers`` and define :meth:`layer`. ``forward`` takes either one graph
     (full-graph training, the same graph for every layer) or a list of DGL blocks, one per layer
@@ -59,12 +70,17 @@ class NodeModel(nn.Module):
 
     layers: nn.ModuleList
 
+    @property
+    def num_layers(self) -> int:
+        """Message-passing layers, the output layer included."""
+        return len(self.layers)
+
     def layer(self, index: int, graph: DGLGraph, h: torch.Tensor) -> torch.Tensor:
         """Apply layer ``index`` (with its dropout and activation) to ``h`` on ``graph``."""
         raise NotImplementedError
 
     def forward(self, graphs: Union[DGLGraph, Sequence[DGLGraph]], features: torch.Tensor) -> torch.Tensor:
-        """Outputs (logits) for the destination nodes of the last graph, ``(N_dst, out_feats)``."""
+        """Outputs (logits) for the destination nodes of the last graph, ``(N_dst, num_classes)``."""
         return self._run(graphs, features, len(self.layers))
 
     def embed(self, graphs: Union[DGLGraph, Sequence[DGLGraph]], features: torch.Tensor) -> torch.Tensor:

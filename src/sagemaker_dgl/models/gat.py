@@ -12,55 +12,51 @@ Hidden layers concatenate their heads; the output layer averages its ``num_out_h
 The first layer's projection :math:`W x` runs in :class:`InputProjection` so that sparse
 features stay sparse; its ``GATConv`` then skips its own (identity) projection.
 
-Shapes: features ``(N, in_feats)`` (dense or sparse COO) -> logits ``(N, out_feats)``.
+Shapes: features ``(N, in_feats)`` (dense or sparse COO) -> logits ``(N, num_classes)``.
 """
 import torch.nn.functional as F
 from dgl.nn import GATConv
 from torch import nn
 
-from ._base import InputProjection, NodeModel
+from ..config.groups import hyperparameter
+from ._base import InputProjection, NodeEncoderHyperparameters, NodeModel
 from ._registry import register_model
 
 
-@register_model(
-    "gat",
-    defaults=dict(hidden_size=8, num_heads=8, dropout=0.6, attn_dropout=0.6, lr=0.005, weight_decay=5e-4, epochs=200),
-)
+class GATHyperparameters(NodeEncoderHyperparameters):
+    num_heads: int = hyperparameter(8, "Attention heads in hidden layers.", gt=0)
+    num_out_heads: int = hyperparameter(1, "Attention heads in the output layer (averaged).", gt=0)
+    attn_dropout: float = hyperparameter(0.6, "Dropout on attention coefficients.", ge=0.0, lt=1.0)
+    negative_slope: float = hyperparameter(0.2, "LeakyReLU slope in the attention.", ge=0.0)
+    residual: bool = hyperparameter(False, "Residual connections after the first layer.")
+
+
+@register_model("gat", tasks=("node_classification",), hyperparameters=GATHyperparameters,
+                defaults=dict(hidden_size=8, dropout=0.6, lr=0.005, weight_decay=5e-4, epochs=200))
 class GAT(NodeModel):
     """GAT for node classification.
 
     Args:
         in_feats: input feature size.
-        out_feats: number of classes.
-        hidden_size: hidden units per head (default: 8).
-        num_layers: attention layers, including the output one (default: 2).
-        num_heads: heads in each hidden layer (default: 8).
-        num_out_heads: heads in the output layer, averaged (default: 1).
-        dropout: dropout on each layer's input features (default: 0.6).
-        attn_dropout: dropout on attention coefficients (default: 0.6).
-        negative_slope: LeakyReLU slope in the attention (default: 0.2).
-        residual: residual connections in layers after the first (default: False).
+        num_classes: number of classes.
+        hidden_size: hidden units per head.
+        num_layers: attention layers, including the output one.
+        num_heads: heads in each hidden layer.
+        num_out_heads: heads in the output layer, averaged.
+        dropout: dropout on each layer's input features.
+        attn_dropout: dropout on attention coefficients.
+        negative_slope: LeakyReLU slope in the attention.
+        residual: residual connections in layers after the first.
     """
 
     accepts_sparse_features = True
     needs_self_loops = True
 
-    def __init__(
-        self,
-        in_feats: int,
-        out_feats: int,
-        hidden_size: int = 8,
-        num_layers: int = 2,
-        num_heads: int = 8,
-        num_out_heads: int = 1,
-        dropout: float = 0.6,
-        attn_dropout: float = 0.6,
-        negative_slope: float = 0.2,
-        residual: bool = False,
-    ):
+    def __init__(self, in_feats: int, num_classes: int, hidden_size: int, num_layers: int, num_heads: int,
+                 num_out_heads: int, dropout: float, attn_dropout: float, negative_slope: float, residual: bool):
         super().__init__()
         heads = [num_heads] * (num_layers - 1) + [num_out_heads]
-        sizes = [hidden_size] * (num_layers - 1) + [out_feats]
+        sizes = [hidden_size] * (num_layers - 1) + [num_classes]
         self.input_projection = InputProjection(in_feats, sizes[0] * heads[0], dropout)
         self.layers = nn.ModuleList()
         for index, (size, num) in enumerate(zip(sizes, heads)):

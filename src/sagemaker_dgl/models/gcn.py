@@ -16,7 +16,7 @@ the whole graph's degrees (:func:`attach_full_degrees`), edge weights make it us
 the share of neighbours sampled: an unbiased estimate of the full layer during training, and
 the exact layer when every neighbour is kept (evaluation).
 
-Shapes: features ``(N, in_feats)`` (dense or sparse COO) -> logits ``(N, out_feats)``.
+Shapes: features ``(N, in_feats)`` (dense or sparse COO) -> logits ``(N, num_classes)``.
 """
 from typing import Optional
 
@@ -26,28 +26,29 @@ from dgl import DGLGraph
 from dgl.nn import GraphConv
 from torch import nn
 
-from ._base import FULL_DEGREES, InputProjection, NodeModel
+from ._base import FULL_DEGREES, InputProjection, NodeEncoderHyperparameters, NodeModel
 from ._registry import register_model
 
 
-@register_model("gcn", defaults=dict(hidden_size=16, dropout=0.5, lr=0.01, weight_decay=5e-4, epochs=200))
+@register_model("gcn", tasks=("node_classification",), hyperparameters=NodeEncoderHyperparameters,
+                defaults=dict(lr=0.01, weight_decay=5e-4, epochs=200))
 class GCN(NodeModel):
     """GCN for node classification.
 
     Args:
         in_feats: input feature size.
-        out_feats: number of classes.
-        hidden_size: hidden units per layer (default: 16).
-        num_layers: graph convolutions, including the output one (default: 2).
-        dropout: dropout before every layer, input included (default: 0.5).
+        num_classes: number of classes.
+        hidden_size: hidden units per layer.
+        num_layers: graph convolutions, including the output one.
+        dropout: dropout before every layer, input included.
     """
 
     accepts_sparse_features = True
     needs_self_loops = True
 
-    def __init__(self, in_feats: int, out_feats: int, hidden_size: int = 16, num_layers: int = 2, dropout: float = 0.5):
+    def __init__(self, in_feats: int, num_classes: int, hidden_size: int, num_layers: int, dropout: float):
         super().__init__()
-        sizes = [hidden_size] * (num_layers - 1) + [out_feats]
+        sizes = [hidden_size] * (num_layers - 1) + [num_classes]
         self.input_projection = InputProjection(in_feats, sizes[0], dropout)
         self.layers = nn.ModuleList([GraphConv(sizes[0], sizes[0], weight=False, allow_zero_in_degree=True)])
         self.layers.extend(GraphConv(a, b, allow_zero_in_degree=True) for a, b in zip(sizes[:-1], sizes[1:]))

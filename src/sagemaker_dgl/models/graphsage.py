@@ -10,40 +10,41 @@ Each layer combines a node with an aggregate of its (possibly sampled) neighbour
 with ``AGG`` one of mean, gcn, pool or lstm. It trains full-graph or on neighbour-sampled
 mini-batches (``fanouts`` hyperparameter), which is how it scales to graphs of millions of nodes.
 
-Shapes: features ``(N, in_feats)`` -> logits ``(N, out_feats)``.
+Shapes: features ``(N, in_feats)`` -> logits ``(N, num_classes)``.
 """
+from typing import Literal
+
 import torch.nn.functional as F
 from dgl.nn import SAGEConv
 from torch import nn
 
-from ._base import NodeModel
+from ..config.groups import hyperparameter
+from ._base import NodeEncoderHyperparameters, NodeModel
 from ._registry import register_model
 
 
-@register_model("graphsage", defaults=dict(hidden_size=16, dropout=0.5, lr=0.01, weight_decay=5e-4, epochs=200))
+class GraphSAGEHyperparameters(NodeEncoderHyperparameters):
+    aggregator: Literal["mean", "gcn", "pool", "lstm"] = hyperparameter("mean", "Neighbour aggregator.")
+
+
+@register_model("graphsage", tasks=("node_classification",), hyperparameters=GraphSAGEHyperparameters,
+                defaults=dict(lr=0.01, weight_decay=5e-4, epochs=200))
 class GraphSAGE(NodeModel):
     """GraphSAGE for node classification.
 
     Args:
         in_feats: input feature size.
-        out_feats: number of classes.
-        hidden_size: hidden units per layer (default: 16).
-        num_layers: SAGE layers, including the output one (default: 2).
-        dropout: dropout before every layer, input included (default: 0.5).
-        aggregator: neighbour aggregator: mean, gcn, pool or lstm (default: mean).
+        num_classes: number of classes.
+        hidden_size: hidden units per layer.
+        num_layers: SAGE layers, including the output one.
+        dropout: dropout before every layer, input included.
+        aggregator: neighbour aggregator: mean, gcn, pool or lstm.
     """
 
-    def __init__(
-        self,
-        in_feats: int,
-        out_feats: int,
-        hidden_size: int = 16,
-        num_layers: int = 2,
-        dropout: float = 0.5,
-        aggregator: str = "mean",
-    ):
+    def __init__(self, in_feats: int, num_classes: int, hidden_size: int, num_layers: int, dropout: float,
+                 aggregator: str):
         super().__init__()
-        sizes = [in_feats] + [hidden_size] * (num_layers - 1) + [out_feats]
+        sizes = [in_feats] + [hidden_size] * (num_layers - 1) + [num_classes]
         self.layers = nn.ModuleList(SAGEConv(a, b, aggregator) for a, b in zip(sizes[:-1], sizes[1:]))
         self.dropout = nn.Dropout(dropout)
 

@@ -1,10 +1,12 @@
-"""Tasks: each owns its model head, loss, metrics, batching and evaluation.
+"""Tasks: each owns its batching, loss, metrics, evaluation, objective and predictor.
 
 The trainer sees a task only through :class:`~sagemaker_dgl.tasks._base.Task`, so adding a task
-(link prediction, rating prediction, graph classification, generation) is one new file plus its
-import line here.
+(link prediction, rating prediction, graph property prediction, generation) is one new file plus
+its import line here.
 """
-from ._base import TASKS, Task, register_task
+from ._base import TASKS, Objective, Predictor, Step, Task, register_task
+from ._splits import RandomSplitHyperparameters, random_split
 from . import node_classification  # noqa: F401  (registers the task)
 
-__all__ = ["TASKS", "Task", "register_task"]
+__all__ = ["TASKS", "Objective", "Predictor", "RandomSplitHyperparameters", "Step", "Task", "random_split",
+           "register_task"]

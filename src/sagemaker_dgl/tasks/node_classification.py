@@ -1,36 +1,165 @@
 """Node classification: predict a label for each node of one graph (Cora, a user's CSV graph).
 
 The graph carries ``ndata['feat']`` (float features), ``ndata['label']`` (int, -1 = unlabelled)
-and boolean ``train_mask``/``val_mask``/``test_mask``; data formats without masks get a seeded
-random split of the labelled nodes. Full-graph training by default; with ``fanouts`` it trains
-on neighbour-sampled mini-batches and evaluates with exact layer-wise inference.
+and optional boolean ``train_mask``/``val_mask``/``test_mask``. Channels ``validation`` and
+``test`` fix those splits with node-id files; data without masks gets a seeded random split of
+the labelled nodes. Full-graph training by default; with ``fanouts`` it trains on
+neighbour-sampled mini-batches and evaluates with exact layer-wise inference.
+
+Loss: cross-entropy on the training nodes; metrics ``<split>_loss`` and ``<split>_accuracy``;
+the objective is ``val_accuracy`` (ties: lower ``val_loss``).
 """
+import logging
+import re
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import dgl
 import numpy as np
 import torch
 import torch.nn.functional as F
+from pydantic import field_validator
 
-from ..errors import DataFormatError, IncompatibleTaskError
+from ..config.groups import hyperparameter
+from ..data import GraphData, channel_files
+from ..errors import ConfigError, DataFormatError, IncompatibleTaskError, SageMakerDGLError
 from ..models import MODELS, attach_full_degrees
 from ..plots import plot_embeddings
-from ._base import Task, register_task
+from ..sampling import ReproducibleNeighborSampler
+from ._base import Objective, Predictor, Step, Task, register_task
+from ._splits import RandomSplitHyperparameters, random_split
+
+logger = logging.getLogger(__name__)
 
 #: Below this share of non-zero entries, features stay sparse for models that accept them.
 SPARSE_DENSITY = 0.1
 SPLITS = ("train", "val", "test")
+#: Channels that fix a split: channel name -> split.
+SPLIT_CHANNELS = {"validation": "val", "test": "test"}
+#: The training graph saved with the model (DGL's binary format), when ``save_graph``.
+GRAPH_FILE = "graph.bin"
+
+
+class NodeClassificationHyperparameters(RandomSplitHyperparameters):
+    """Hyperparameters of node classification."""
+
+    fanouts: Optional[List[int]] = hyperparameter(
+        None,
+        "Neighbours sampled per layer, e.g. '10,25' (-1: all); one per layer. Set it to train on "
+        "neighbour-sampled mini-batches instead of the full graph.",
+    )
+    batch_size: int = hyperparameter(1024, "Seed nodes per mini-batch (with fanouts).", gt=0)
+    num_workers: int = hyperparameter(0, "Sampling worker processes (with fanouts).", resumable=True, ge=0)
+    normalize_features: bool = hyperparameter(True, "Row-normalise input features (as GCN and DGL do).")
+    num_classes: Optional[int] = hyperparameter(
+        None, "Number of classes; inferred from the labels when unset. Labels must be below it.", gt=1
+    )
+    save_graph: bool = hyperparameter(
+        True, "Save the training graph and features with the model, so that its predictor classifies "
+        "the training graph's nodes by id; false keeps model.tar.gz small.", resumable=True,
+    )
+
+    @field_validator("fanouts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value):
+        if isinstance(value, str):
+            return [part.strip() for part in value.strip("[]").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("fanouts")
+    @classmethod
+    def _positive(cls, value):
+        if value is not None and any(f <= 0 and f != -1 for f in value):
+            raise ValueError("each fanout must be a positive integer, or -1 for all neighbours")
+        return value
+
+    def inactive(self):
+        return frozenset() if self.fanouts is not None else frozenset({"batch_size", "num_workers"})
+
+
+def model_inputs(graph, features: torch.Tensor, add_self_loops: bool, normalize_features: bool):
+    """The graph (its edges alone, self loops added if asked) and the features (row-normalised if
+    asked) that a node model takes."""
+    if normalize_features:
+        features = features / features.abs().sum(1, keepdim=True).clamp(min=1e-12)
+    graph = dgl.graph(graph.edges(), num_nodes=graph.num_nodes())
+    if add_self_loops:
+        graph = dgl.add_self_loop(dgl.remove_self_loop(graph))
+    return graph, features
+
+
+class NodeClassificationPredictor(Predictor):
+    """Class probabilities for nodes: of the training graph (saved with the model), or of a new
+    graph with its features. Self loops and feature normalisation are applied as in training::
+
+        predictor = sagemaker_dgl.load_model("model")
+        predictor.predict_proba(nodes=[0, 5, 7])               # nodes of the training graph
+        predictor.predict(graph=new_graph, features=new_feat)  # every node of another graph
+    """
+
+    def predict_proba(self, nodes: Optional[Sequence[int]] = None, graph: Optional[dgl.DGLGraph] = None,
+                      features: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``(len(nodes), num_classes)`` probabilities; every node when ``nodes`` is None.
+        ``features`` default to ``graph.ndata['feat']``."""
+        if graph is None:
+            graph = self._training_graph()
+        if features is None:
+            if "feat" not in graph.ndata:
+                raise SageMakerDGLError("pass features=..., or a graph with ndata['feat']")
+            features = graph.ndata["feat"]
+        facts = self.config["data"]
+        if features.shape != (graph.num_nodes(), facts["in_feats"]):
+            raise SageMakerDGLError(
+                f"features must have shape ({graph.num_nodes()}, {facts['in_feats']}) for this graph and model, "
+                f"not {tuple(features.shape)}"
+            )
+        inputs, features = model_inputs(graph, features.float(), facts["self_loops_added"], facts["features_normalized"])
+        with torch.no_grad():
+            probabilities = torch.softmax(self.model(inputs.to(self.device), features.to(self.device)), 1).cpu()
+        return probabilities if nodes is None else probabilities[torch.as_tensor(nodes, dtype=torch.int64)]
+
+    def predict(self, nodes: Optional[Sequence[int]] = None, graph: Optional[dgl.DGLGraph] = None,
+                features: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """The most probable class of each node (arguments as :meth:`predict_proba`)."""
+        return self.predict_proba(nodes, graph, features).argmax(1)
+
+    def _training_graph(self) -> dgl.DGLGraph:
+        path = self.model_dir / GRAPH_FILE
+        if not path.is_file():
+            raise SageMakerDGLError(
+                f"{path} is missing (the job ran with save_graph=false): pass graph=... and features=..."
+            )
+        graphs, _ = dgl.load_graphs(str(path))
+        return graphs[0]
 
 
 @register_task("node_classification")
 class NodeClassification(Task):
-    """Cross-entropy on labelled nodes; metrics ``<split>_loss`` and ``<split>_accuracy``."""
+    """Cross-entropy on labelled nodes of one graph."""
 
-    objective = "val_accuracy"
+    hyperparameters = NodeClassificationHyperparameters
+    size_names = ("in_feats", "num_classes")
+    objective = Objective("val_accuracy", "max", tie_breaker=("val_loss", "min"))
+    logged_metrics = tuple(f"{split}_{metric}" for split in SPLITS for metric in ("loss", "accuracy"))
+    channels = ("train", *SPLIT_CHANNELS)
+    data_type = GraphData
+    default_dataset = "karate"
+    predictor = NodeClassificationPredictor
+    divergence_hint = "lower lr, check the features for extreme values, or keep normalize_features=true"
 
-    def __init__(self, hyperparameters, data, device):
-        super().__init__(hyperparameters, data, device)
+    @classmethod
+    def check_hyperparameters(cls, hp):
+        fanouts = hp.task.fanouts
+        if fanouts is not None and len(fanouts) != hp.model.num_layers:
+            raise ConfigError(
+                f"fanouts={','.join(map(str, fanouts))} gives {len(fanouts)} layers but "
+                f"num_layers={hp.model.num_layers}; give one fanout per layer"
+            )
+
+    def __init__(self, hp, data, channels, device):
+        super().__init__(hp, data, channels, device)
         graph = data.graph
         for key in ("feat", "label"):
             if key not in graph.ndata:
@@ -38,18 +167,19 @@ class NodeClassification(Task):
                     f"task 'node_classification' needs node data '{key}' but dataset '{data.name}' has "
                     f"{sorted(graph.ndata)}; add a '{key}' column to nodes.csv"
                 )
-        labels = graph.ndata["label"].long()
-        features = graph.ndata["feat"].float()
-        if not torch.isfinite(features).all():
+        self.raw_features = graph.ndata["feat"].float()
+        if not torch.isfinite(self.raw_features).all():
             raise DataFormatError(f"dataset '{data.name}': node features contain NaN or infinite values")
-        masks = _masks(graph, labels, hyperparameters)
-        self.num_classes = _check_labels(labels, masks, hyperparameters.num_classes, data.name)
-        model_class = MODELS.get(hyperparameters.model)
-        graph, features = model_inputs(graph, features, model_class.needs_self_loops, hyperparameters.normalize_features)
+        labels = graph.ndata["label"].long()
+        masks = self._masks(graph, labels)
+        self.num_classes = _check_labels(labels, masks, hp.task.num_classes, data.name)
+        self.needs_self_loops = MODELS.spec(hp.common.model, "node_classification").model_class.needs_self_loops
+        accepts_sparse = MODELS.spec(hp.common.model, "node_classification").model_class.accepts_sparse_features
+        graph, features = model_inputs(graph, self.raw_features, self.needs_self_loops, hp.task.normalize_features)
         self.in_feats = features.shape[1]
-        self.minibatch = hyperparameters.fanouts is not None
+        self.minibatch = hp.task.fanouts is not None
         density = float((features != 0).sum()) / max(features.numel(), 1)
-        if not self.minibatch and model_class.accepts_sparse_features and density < SPARSE_DENSITY:
+        if not self.minibatch and accepts_sparse and density < SPARSE_DENSITY:
             features = features.to_sparse().coalesce()
         self.graph = graph.to(device) if not self.minibatch else graph
         self.features = features.to(device) if not self.minibatch else features
@@ -57,21 +187,12 @@ class NodeClassification(Task):
         self.index = {split: torch.nonzero(masks[split]).flatten() for split in SPLITS}
         if self.minibatch:
             attach_full_degrees(self.graph)  # sampled blocks carry them (GCN normalises with them)
-            sampler = dgl.dataloading.NeighborSampler(hyperparameters.fanouts)
-            self.loader = dgl.dataloading.DataLoader(
-                self.graph,
-                self.index["train"],
-                sampler,
-                batch_size=hyperparameters.batch_size,
-                shuffle=True,
-                drop_last=False,
-                num_workers=hyperparameters.num_workers,
-            )
-            self.inference_batch_size = hyperparameters.batch_size * 4
-            self.receptive_fields: Dict[Tuple[str, int], List[torch.Tensor]] = {}
+            self.sampler = ReproducibleNeighborSampler(hp.task.fanouts)
+            self.inference_batch_size = hp.task.batch_size * 4
+            self.receptive_fields: Dict[str, List[torch.Tensor]] = {}
 
-    def model_args(self):
-        return {"in_feats": self.in_feats, "out_feats": self.num_classes}
+    def model_sizes(self):
+        return {"in_feats": self.in_feats, "num_classes": self.num_classes}
 
     def data_facts(self):
         return {
@@ -80,54 +201,52 @@ class NodeClassification(Task):
             "num_edges": self.graph.num_edges(),
             "in_feats": self.in_feats,
             "num_classes": self.num_classes,
-            "self_loops_added": MODELS.get(self.hp.model).needs_self_loops,
-            "features_normalized": self.hp.normalize_features,
+            "self_loops_added": self.needs_self_loops,
+            "features_normalized": self.hp.task.normalize_features,
             **{f"num_{split}_nodes": int(self.index[split].numel()) for split in SPLITS},
         }
 
-    def train_epoch(self, model, optimizer):
-        model.train()
+    # --- Training ---
+    def train_batches(self, epoch):
         if not self.minibatch:
-            idx = self.index["train"]
-            logits = model(self.graph, self.features)[idx]
-            return self._step(optimizer, logits, self.labels[idx])
-        totals = {"train_loss": 0.0, "train_accuracy": 0.0}
-        for input_nodes, output_nodes, blocks in self.loader:
-            blocks = [block.to(self.device) for block in blocks]
-            inputs = self.features[input_nodes].to(self.device)
-            logits = model(blocks, inputs)
-            metrics = self._step(optimizer, logits, self.labels[output_nodes.to(self.device)])
-            for key in totals:
-                totals[key] += metrics[key] * len(output_nodes)
-        return {key: value / len(self.index["train"]) for key, value in totals.items()}
+            return [self.index["train"]]
+        # A new loader each epoch: DGL's shuffles the previous epoch's order, which a checkpoint
+        # does not hold; a fresh one's order depends on torch's random state alone.
+        return dgl.dataloading.DataLoader(
+            self.graph, self.index["train"], self.sampler, batch_size=self.hp.task.batch_size, shuffle=True,
+            drop_last=False, num_workers=self.hp.task.num_workers,
+        )
 
-    def _step(self, optimizer, logits, labels) -> Dict[str, float]:
+    def training_step(self, model, batch):
+        if not self.minibatch:
+            logits = model(self.graph, self.features)[batch]
+            labels = self.labels[batch]
+        else:
+            input_nodes, output_nodes, blocks = batch
+            logits = model([block.to(self.device) for block in blocks], self.features[input_nodes].to(self.device))
+            labels = self.labels[output_nodes.to(self.device)]
         loss = F.cross_entropy(logits, labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
         accuracy = (logits.argmax(1) == labels).float().mean()
-        return {"train_loss": loss.item(), "train_accuracy": accuracy.item()}
+        return Step(loss, {"train_loss": loss.item(), "train_accuracy": accuracy.item()}, len(labels))
 
-    @torch.no_grad()
+    # --- Evaluation ---
     def evaluate(self, model, split):
-        model.eval()
-        idx = self.index[split]
-        logits = self._inference(model, len(model.layers), split)
-        labels = self.labels[idx]
+        logits = self._inference(model, split)
+        labels = self.labels[self.index[split]]
         return {
             f"{split}_loss": F.cross_entropy(logits, labels).item(),
             f"{split}_accuracy": (logits.argmax(1) == labels).float().mean().item(),
         }
 
-    def _inference(self, model, num_layers: int, split: Optional[str] = None) -> torch.Tensor:
-        """Outputs of the first ``num_layers`` layers, without sampling, for the nodes of ``split``
-        (every node when None)."""
+    def _inference(self, model, split: Optional[str] = None, embed: bool = False) -> torch.Tensor:
+        """Outputs (or, with ``embed``, the representation before the output layer), without
+        sampling, for the nodes of ``split`` (every node when None)."""
         if not self.minibatch:
-            h = model._run(self.graph, self.features, num_layers)
+            h = (model.embed if embed else model)(self.graph, self.features)
             return h if split is None else h[self.index[split]]
         # Layer by layer in batches, so that memory stays bounded on large graphs, and each layer
         # only for the nodes that the layers above need.
+        num_layers = model.num_layers - 1 if embed else model.num_layers
         h = self.features
         for index, targets in enumerate(self._receptive_field(split, num_layers)):
             loader = dgl.dataloading.DataLoader(self.graph, targets, dgl.dataloading.MultiLayerFullNeighborSampler(1),
@@ -146,7 +265,7 @@ class NodeClassification(Task):
         below, those of the layer above plus their in-neighbours."""
         if split is None:
             return [torch.arange(self.graph.num_nodes())] * num_layers
-        key = (split, num_layers)
+        key = f"{split}/{num_layers}"
         if key not in self.receptive_fields:
             fields = [self.index[split]]
             for _ in range(num_layers - 1):
@@ -155,43 +274,68 @@ class NodeClassification(Task):
             self.receptive_fields[key] = fields
         return self.receptive_fields[key]
 
-    @torch.no_grad()
-    def export(self, model, output_dir: Path):
-        model.eval()
-        embeddings = self._inference(model, len(model.layers) - 1).cpu()
+    # --- Artifacts and outputs ---
+    def save_assets(self, model, directory: Path):
+        if not self.hp.task.save_graph:
+            return {}
+        graph = dgl.graph(self.data.graph.edges(), num_nodes=self.data.graph.num_nodes())
+        graph.ndata["feat"] = self.raw_features
+        dgl.save_graphs(str(directory / GRAPH_FILE), [graph])
+        return {"graph": GRAPH_FILE}
+
+    def write_outputs(self, model, directory: Path):
+        embeddings = self._inference(model, embed=True).cpu()
         if embeddings.is_sparse:
             embeddings = embeddings.to_dense()
-        np.save(output_dir / "node_embeddings.npy", embeddings.numpy())
-        plot_embeddings(embeddings, self.labels.cpu(), output_dir / "node_embeddings.png")
+        np.save(directory / "node_embeddings.npy", embeddings.numpy())
+        plot_embeddings(embeddings, self.labels.cpu(), directory / "node_embeddings.png")
         return {"embeddings": "node_embeddings.npy", "embeddings_plot": "node_embeddings.png"}
 
+    # --- Splits ---
+    def _masks(self, graph, labels) -> Dict[str, torch.Tensor]:
+        """Masks from the split channels, else the graph's, else a seeded random split of the
+        labelled nodes; a split missing next to split channels is carved from the training nodes."""
+        hp = self.hp.task
+        fixed = {split: _read_node_ids(Path(self.channels[channel]), channel, graph.num_nodes())
+                 for channel, split in SPLIT_CHANNELS.items() if channel in self.channels}
+        if not fixed and all(f"{split}_mask" in graph.ndata for split in SPLITS):
+            return {split: graph.ndata[f"{split}_mask"].bool() for split in SPLITS}
+        labelled = labels >= 0
+        if fixed:
+            candidates = graph.ndata["train_mask"].bool() & labelled if "train_mask" in graph.ndata else labelled
+            for ids in fixed.values():
+                candidates[ids] = False
+            fractions = {"val": hp.val_fraction, "test": hp.test_fraction}
+            parts = random_split(torch.nonzero(candidates).flatten(),
+                                 {split: fractions[split] for split in ("val", "test") if split not in fixed},
+                                 self.hp.common.seed, rest="train")
+            parts.update(fixed)
+        else:
+            parts = random_split(torch.nonzero(labelled).flatten(), {"train": hp.train_fraction, "val": hp.val_fraction},
+                                 self.hp.common.seed, rest="test")
+        masks = {}
+        for split in SPLITS:
+            masks[split] = torch.zeros(graph.num_nodes(), dtype=torch.bool)
+            masks[split][parts[split]] = True
+        return masks
 
-def model_inputs(graph, features: torch.Tensor, add_self_loops: bool, normalize_features: bool):
-    """The graph (its edges alone, self loops added if asked) and the features (row-normalised if
-    asked) that a node model takes. To predict with a loaded model, pass the flags of its
-    ``model_config['data']``: ``self_loops_added`` and ``features_normalized``."""
-    if normalize_features:
-        features = features / features.abs().sum(1, keepdim=True).clamp(min=1e-12)
-    graph = dgl.graph(graph.edges(), num_nodes=graph.num_nodes())
-    if add_self_loops:
-        graph = dgl.add_self_loop(dgl.remove_self_loop(graph))
-    return graph, features
 
-
-def _masks(graph, labels, hp) -> Dict[str, torch.Tensor]:
-    """The graph's masks, or a seeded random split of the labelled nodes when it has none."""
-    if all(f"{split}_mask" in graph.ndata for split in SPLITS):
-        return {split: graph.ndata[f"{split}_mask"].bool() for split in SPLITS}
-    labelled = torch.nonzero(labels >= 0).flatten()
-    order = labelled[torch.randperm(len(labelled), generator=torch.Generator().manual_seed(hp.seed))]
-    n_train = max(1, int(round(hp.train_fraction * len(order))))
-    n_val = int(round(hp.val_fraction * len(order)))
-    parts = {"train": order[:n_train], "val": order[n_train : n_train + n_val], "test": order[n_train + n_val :]}
-    masks = {}
-    for split, nodes in parts.items():
-        masks[split] = torch.zeros(len(labels), dtype=torch.bool)
-        masks[split][nodes] = True
-    return masks
+def _read_node_ids(directory: Path, channel: str, num_nodes: int) -> torch.Tensor:
+    """Node ids of a split channel: one per line (first column), an optional header line."""
+    ids: List[int] = []
+    for path in channel_files(directory, channel):
+        lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+        fields = [re.split(r"[,\s]+", line)[0] for line in lines]
+        if fields and not fields[0].lstrip("-").isdigit():
+            fields = fields[1:]  # header, e.g. "node_id"
+        try:
+            ids.extend(int(field) for field in fields)
+        except ValueError as error:
+            raise DataFormatError(f"{path.name} in channel '{channel}' must list node ids ({error})") from None
+    tensor = torch.tensor(ids, dtype=torch.int64)
+    if len(ids) == 0 or tensor.min() < 0 or tensor.max() >= num_nodes:
+        raise DataFormatError(f"channel '{channel}' lists node ids outside 0..{num_nodes - 1} (or none at all)")
+    return tensor
 
 
 def _check_labels(labels, masks, num_classes, name) -> int:

@@ -1,0 +1,38 @@
+"""The building blocks of hyperparameter groups: a base class and a field helper.
+
+Every hyperparameter belongs to one group: the common group (:mod:`.common`), the chosen task's
+(declared in the task's file) or the chosen model's (declared in the model's file). Keys stay
+flat, as SageMaker passes them; :class:`~sagemaker_dgl.config.Hyperparameters` sorts them into
+the groups. Descriptions may name registries with ``{tasks}``, ``{models}``, ``{formats}`` and
+``{datasets}``; the tables fill them in from the registries.
+"""
+from typing import Any, FrozenSet
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def hyperparameter(default: Any, description: str, *, resumable: bool = False, **constraints: Any) -> Any:
+    """A group field: its default, a one-line description and pydantic constraints (``gt=0``...).
+
+    ``resumable=True`` declares that the value may change between a stopped job and its
+    resumption (``epochs``, ``device``, ...): it is left out of the checkpoint fingerprint.
+    """
+    return Field(default, description=description, json_schema_extra={"resumable": resumable}, **constraints)
+
+
+class HyperparameterGroup(BaseModel):
+    """One group of validated hyperparameters; unknown keys are rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=(), allow_inf_nan=False)
+
+    def inactive(self) -> FrozenSet[str]:
+        """Fields that have no effect with the other values (e.g. ``batch_size`` without ``fanouts``):
+        they stay out of the checkpoint fingerprint."""
+        return frozenset()
+
+    @classmethod
+    def resumable(cls) -> FrozenSet[str]:
+        """Fields declared ``resumable`` (see :func:`hyperparameter`)."""
+        return frozenset(
+            name for name, field in cls.model_fields.items() if (field.json_schema_extra or {}).get("resumable")
+        )
