@@ -1,7 +1,7 @@
 """GraphSAGE with neighbour sampling on a generated graph of 1M nodes and 20M edges, on 2 cores.
 
 It runs this package's built-in job, ``sagemaker_dgl.job.run_builtin`` (hyperparameters -> task
--> model -> Trainer -> test evaluation -> export -> saved model), on a graph generated in memory:
+-> model -> Trainer -> test evaluation -> write_outputs -> saved model), on a graph generated in memory:
 the job's ``load_data`` is replaced by the generator, so no multi-GB CSV has to be written and
 parsed. Everything after loading is the package's code path, unchanged: the
 ``node_classification`` task with ``fanouts`` (DGL ``NeighborSampler`` + ``DataLoader``),
@@ -15,9 +15,10 @@ indicators: a random class centroid plus Gaussian noise (``--noise``), so that a
 features identify its class only about half the time (nearest-centroid accuracy ~0.5 at the
 default noise) and aggregating sampled neighbours is what makes the labels learnable.
 
-Measures: generation and set-up time, per-epoch training time (``task.train_epoch``),
-evaluation time (``task.evaluate``: full layer-wise inference), export time, peak RSS
-(``getrusage``) and RSS after each phase, and the accuracies. Writes
+Measures: generation and set-up time, per-epoch training time (``Trainer._train_epoch``: the
+task's sampled batches and loss, backward and optimiser step), evaluation time
+(``task.evaluate``: full layer-wise inference), ``task.write_outputs`` time (embeddings of all
+nodes and their plot), peak RSS (``getrusage``) and RSS after each phase, and the accuracies. Writes
 ``<out>/graphsage_large.json`` and prints a Markdown summary.
 
 Usage (from the repository root)::
@@ -105,9 +106,11 @@ def generate(num_nodes: int, num_pairs: int, num_classes: int, num_feats: int, h
     return graph, own_accuracy
 
 
-def timed(owner, name: str, log: list):
-    """Wrap method ``owner.name`` so that every call appends (name, seconds, rss after) to ``log``."""
-    original = getattr(owner, name)
+def timed(owner, attribute: str, log: list, name: str = None):
+    """Wrap method ``owner.attribute`` so that every call appends (name, seconds, rss after) to ``log``;
+    ``name`` (the label in the log and the report) defaults to ``attribute``."""
+    original = getattr(owner, attribute)
+    name = name or attribute
 
     @functools.wraps(original)
     def wrapper(*args, **kwargs):
@@ -124,7 +127,7 @@ def timed(owner, name: str, log: list):
               f"other processes used {others:.2f} cores meanwhile", flush=True)
         return result
 
-    setattr(owner, name, wrapper)
+    setattr(owner, attribute, wrapper)
 
 
 def main(argv=None) -> None:
@@ -151,6 +154,7 @@ def main(argv=None) -> None:
     import sagemaker_dgl.job as job
     from sagemaker_dgl.data import GraphData
     from sagemaker_dgl.tasks import TASKS
+    from sagemaker_dgl.trainer import Trainer
 
     hyperparameters = {"model": "graphsage", "fanouts": "10,10", "batch_size": "1024", "num_workers": "0",
                        "epochs": str(args.epochs), "seed": str(args.seed), "save_checkpoints": "false"}
@@ -175,10 +179,11 @@ def main(argv=None) -> None:
           f"{report['generate_seconds']} s; rss {report['after_generate']}", flush=True)
 
     data = GraphData(graph=graph, name="planted_partition", info={"format": "generated"})
-    job.load_data = lambda hp, channels: data  # the one replaced step: data comes from the generator
+    job.load_data = lambda task_class, hp, channels: data  # the one replaced step: data comes from the generator
     task_class = TASKS.get("node_classification")
     calls: list = []
-    for name in ("train_epoch", "evaluate", "export"):
+    timed(Trainer, "_train_epoch", calls, name="train_epoch")  # the trainer owns the epoch (and the step)
+    for name in ("evaluate", "write_outputs"):
         timed(task_class, name, calls)
     original_init = task_class.__init__
 
@@ -209,14 +214,14 @@ def main(argv=None) -> None:
     evals = {c["split"]: c["seconds"] for c in calls if c["call"] == "evaluate"}
     batches = -(-report["graph"]["num_train"] // int(hyperparameters["batch_size"]))
     print("\n| nodes | edges | feats | classes | train/val/test nodes | epochs | train s/epoch (mean) | "
-          "s/batch | val eval s (last) | test eval s | export s | peak RSS MiB | val acc | test acc | others' cores (max) |")
+          "s/batch | val eval s (last) | test eval s | write_outputs s | peak RSS MiB | val acc | test acc | others' cores (max) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     g = report["graph"]
     print(f"| {g['num_nodes']:,} | {g['num_edges']:,} | {g['feats']} | {g['classes']} | "
           f"{g['num_train']:,}/{g['num_val']:,}/{g['num_test']:,} | {len(trains)} | {np.mean(trains):.1f} | "
           f"{np.mean(trains) / batches:.3f} | {evals.get('val', float('nan')):.1f} | "
           f"{evals.get('test', float('nan')):.1f} | "
-          f"{sum(c['seconds'] for c in calls if c['call'] == 'export'):.1f} | {report['peak_rss_mib']:,} | "
+          f"{sum(c['seconds'] for c in calls if c['call'] == 'write_outputs'):.1f} | {report['peak_rss_mib']:,} | "
           f"{final.get('val_accuracy', float('nan')):.3f} | {final.get('test_accuracy', float('nan')):.3f} | "
           f"{max(c.get('others_cores', 0) for c in calls):.2f} |")
     print(f"\ngenerate {report['generate_seconds']} s, job {report['job_seconds']} s, total {report['total_seconds']} s; "

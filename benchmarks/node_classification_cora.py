@@ -7,9 +7,11 @@ Runs every implementation as its own process, interleaved (repeat 1: ours, DGL, 
   it (through ``train``); epoch times are the ``epoch_time=`` values of its log.
 - ``ours-train``: the container's own command, ``train``, run directly on a job folder laid out as
   ``sagemaker-dgl local`` does it (start-up without the local launcher's own process).
-- ``ours-inproc``: the same task and model objects in one process (mirrors
-  ``sagemaker_dgl.job.run_builtin``), timing ``task.train_epoch`` and ``task.evaluate('val')``
-  apart, without the toolkit, the Trainer's bookkeeping or the export.
+- ``ours-inproc``: the same task, model and optimisation objects in one process (mirrors
+  ``sagemaker_dgl.job.run_builtin`` and ``Trainer._train_epoch``), timing the training pass
+  (``task.train_batches`` -> ``task.training_step`` -> ``Optimization.step``) and
+  ``task.evaluate('val')`` apart, without the toolkit, the Trainer's bookkeeping or
+  ``task.write_outputs``.
 - ``dgl``: ``dgl_loop.py``, a plain DGL loop written as DGL's examples are.
 - ``dgl-indrop`` (GCN only): the same with dropout on the input features, i.e. the same model as
   ours and PyG's (DGL's current GCN example drops out hidden features only).
@@ -53,33 +55,45 @@ def inproc_worker(args) -> None:
     from sagemaker_dgl.config import Hyperparameters
     from sagemaker_dgl.data import load_data
     from sagemaker_dgl.job import seed_everything
-    from sagemaker_dgl.models import create_model, model_args
+    from sagemaker_dgl.models import create_model
+    from sagemaker_dgl.optim import Optimization
     from sagemaker_dgl.tasks import TASKS
 
     imported = time.time()
     hp = Hyperparameters.from_sagemaker({"model": args.model, "seed": str(args.seed), **dict(args.hp or [])})
-    seed_everything(hp.seed)
+    seed_everything(hp.common.seed)
     device = torch.device("cpu")
-    data = load_data(hp, {"train": str(Path(args.data).resolve())})
-    task = TASKS.get(hp.task)(hp, data, device)
+    channels = {"train": str(Path(args.data).resolve())}
+    task_class = TASKS.get(hp.common.task)
+    data = load_data(task_class, hp, channels)
+    task = task_class(hp, data, channels, device)
     if args.dense and task.features.is_sparse:
         task.features = task.features.to_dense()
-    margs = model_args(hp.model, hyperparameters=hp.resolved(), **task.model_args())
-    model = create_model(hp.model, **margs).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
+    model = create_model(hp.common.model, hp.common.task, **task.model_sizes(), **hp.model.model_dump()).to(device)
+    optimization = Optimization(model, hp.common, task.objective)
     ready = time.time()
 
     profiler = start_profiler(args.profile)
     rows = []
-    for epoch in range(1, hp.epochs + 1):
+    for epoch in range(1, hp.common.epochs + 1):
         t0 = time.perf_counter()
-        train = task.train_epoch(model, optimizer)
+        # One training epoch as the Trainer runs it: the task's batches and loss, the trainer's step.
+        model.train()
+        loss_sum, count = 0.0, 0
+        for batch in task.train_batches(epoch):
+            step = task.training_step(model, batch)
+            optimization.step(step.loss)
+            loss_sum += step.metrics["train_loss"] * step.count
+            count += step.count
         t1 = time.perf_counter()
-        val = task.evaluate(model, "val")
+        model.eval()
+        with torch.no_grad():
+            val = task.evaluate(model, "val")
         t2 = time.perf_counter()
+        optimization.end_epoch(val.get(task.objective.metric))  # lr schedule, if --hp lr_scheduler=... asks
         if profiler:
             profiler.step()
-        row = dict(epoch=epoch, loss=train["train_loss"], val_accuracy=val["val_accuracy"], train_time=t1 - t0,
+        row = dict(epoch=epoch, loss=loss_sum / count, val_accuracy=val["val_accuracy"], train_time=t1 - t0,
                    eval_time=t2 - t1, epoch_time=t2 - t0, wall=time.time())
         rows.append(row)
         print(" ".join(f"{k}={v:.6f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
@@ -89,7 +103,9 @@ def inproc_worker(args) -> None:
         print(table)
         if args.json:
             args.json.with_suffix(".profile.txt").write_text(table)
-    test = task.evaluate(model, "test")
+    model.eval()
+    with torch.no_grad():
+        test = task.evaluate(model, "test")
     print(f"test_accuracy={test['test_accuracy']:.4f}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(dict(

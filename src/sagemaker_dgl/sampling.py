@@ -4,9 +4,11 @@ one would.
 DGL draws samples from one random generator per OpenMP thread. Measured with DGL 1.1.3 on 2
 threads, neither step is repeatable as DGL does it: ``dgl.seed`` seeds the generators in a
 parallel loop that does not always reach the calling thread's, and which thread samples which
-part of a batch varies between runs. So :func:`seed_dgl` seeds on one thread, and
-:class:`ReproducibleNeighborSampler` samples on one thread, from the calling thread's generator;
-the model's computation keeps every thread. The trainer reseeds at the start of every epoch.
+part of a batch varies between runs (so does the order of a block's nodes, which changes the
+order of floating-point sums even with every neighbour kept). So :func:`seed_dgl` seeds on one
+thread, and :class:`ReproducibleNeighborSampler` samples on one thread, from the calling thread's
+generator; the model's computation keeps every thread. The trainer reseeds at the start of every
+epoch. On 2 cores this costs nothing measurable (``benchmarks/RESULTS.md``).
 """
 from contextlib import contextmanager
 

@@ -136,18 +136,12 @@ def extract(archive: Path, destination: Path) -> Path:
     return destination
 
 
-def planetoid_accuracy(model, channel: Path) -> float:
-    """Test accuracy of a loaded model on Planetoid files, preprocessed as its model_config says."""
-    import torch
-
+def planetoid_accuracy(predictor, channel: Path) -> float:
+    """Test accuracy of a loaded model's predictor on Planetoid files (a graph it is given, not
+    the one saved with it); the predictor preprocesses as the job did."""
     from sagemaker_dgl.data.planetoid import load_planetoid
-    from sagemaker_dgl.tasks.node_classification import model_inputs
 
-    data = load_planetoid(channel)
-    facts = model.model_config["data"]
-    graph, features = model_inputs(data.graph, data.graph.ndata["feat"].float(), facts["self_loops_added"],
-                                   facts["features_normalized"])
-    with torch.no_grad():
-        predictions = model(graph, features).argmax(1)
-    test = data.graph.ndata["test_mask"].bool()
-    return (predictions[test] == data.graph.ndata["label"][test]).float().mean().item()
+    graph = load_planetoid(channel).graph
+    test = graph.ndata["test_mask"].bool()
+    predictions = predictor.predict(graph=graph)
+    return (predictions[test] == graph.ndata["label"][test]).float().mean().item()

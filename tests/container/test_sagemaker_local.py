@@ -54,9 +54,9 @@ def test_builtin_gcn_on_cora_and_the_model_loads(local_session, cpu_image, cora_
     assert {"data/metrics.json", "data/learning_curves.png", "success"} <= set(files_in(outputs)), files_in(outputs)
     reported = json.loads((outputs / "data" / "metrics.json").read_text())["final"]["test_accuracy"]
 
-    model = sagemaker_dgl.load_model(model_dir)
-    assert model.model_config["model"] == "gcn" and model.model_config["data"]["dataset"] == "cora"
-    accuracy = planetoid_accuracy(model, cora_dir)
+    predictor = sagemaker_dgl.load_model(model_dir)
+    assert predictor.config["model"] == "gcn" and predictor.config["data"]["dataset"] == "cora"
+    accuracy = planetoid_accuracy(predictor, cora_dir)
     assert accuracy >= 0.80, accuracy
     assert accuracy == pytest.approx(reported, abs=0.005)
 

@@ -126,6 +126,9 @@ def test_malformed_hyperparameters_json(tmp_path):
         ({"dropout": "1.5"}, ["'dropout'=1.5 is invalid", "< 1.0"]),
         ({"model": "gnc"}, ["unknown model 'gnc'", "gat, gcn, graphsage"]),
         ({"dataset": "imagenet"}, ["unknown dataset 'imagenet'", "cora"]),
+        ({"num_heads": "4"}, ["hyperparameter 'num_heads' applies to model gat (chosen: task node_classification, "
+                              "model gcn)"]),
+        ({"lr": "Infinity"}, ["'lr'=inf is invalid"]),
     ],
 )
 def test_bad_hyperparameters_fail_with_the_reason(tmp_path, hyperparameters, fragments):
@@ -202,7 +205,7 @@ def test_sigterm_then_restart_matches_an_uninterrupted_run(tmp_path, cora_dir, s
 
     restarted = run_job(job_dir, hyperparameters, {"train": cora_dir}, checkpoints=True)
     assert restarted.returncode == 0, restarted.log
-    assert f"resuming from checkpoint" in restarted.log and " epoch=1 " not in restarted.log
+    assert "resuming from checkpoint" in restarted.log and " epoch=1 " not in restarted.log
     assert restarted.metrics["final"] == reference.metrics["final"]
     assert [row["val_accuracy"] for row in restarted.metrics["history"]] == [
         row["val_accuracy"] for row in reference.metrics["history"]]

@@ -3,8 +3,8 @@
 Every hyperparameter belongs to one group: the common group (:mod:`.common`), the chosen task's
 (declared in the task's file) or the chosen model's (declared in the model's file). Keys stay
 flat, as SageMaker passes them; :class:`~sagemaker_dgl.config.Hyperparameters` sorts them into
-the groups. Descriptions may name registries with ``{tasks}``, ``{models}``, ``{formats}`` and
-``{datasets}``; the tables fill them in from the registries.
+the groups. Descriptions name registry entries with ``{tasks}``, ``{models}``, ``{formats}``,
+``{datasets}`` and ``{default_task}``; the tables fill them in from the registries.
 """
 from typing import Any, FrozenSet
 

@@ -7,7 +7,7 @@ import json
 from typing import Any, Dict, List, Mapping
 
 from .common import CommonHyperparameters
-from .parsing import type_name
+from .parsing import DEFAULT_TASK, type_name
 
 
 def hyperparameter_tables() -> str:
@@ -50,5 +50,6 @@ def _registry_names() -> Dict[str, str]:
     from ..models import MODELS
     from ..tasks import TASKS
 
-    return {kind: ", ".join(registry.names()) for kind, registry in
-            (("tasks", TASKS), ("models", MODELS), ("formats", FORMATS), ("datasets", DATASETS))}
+    names = {kind: ", ".join(registry.names()) for kind, registry in
+             (("tasks", TASKS), ("models", MODELS), ("formats", FORMATS), ("datasets", DATASETS))}
+    return {**names, "default_task": DEFAULT_TASK}

@@ -9,10 +9,9 @@ neighbour-sampled mini-batches and evaluates with exact layer-wise inference.
 Loss: cross-entropy on the training nodes; metrics ``<split>_loss`` and ``<split>_accuracy``;
 the objective is ``val_accuracy`` (ties: lower ``val_loss``).
 """
-import logging
 import re
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import dgl
 import numpy as np
@@ -28,8 +27,6 @@ from ..plots import plot_embeddings
 from ..sampling import ReproducibleNeighborSampler
 from ._base import Objective, Predictor, Step, Task, register_task
 from ._splits import RandomSplitHyperparameters, random_split
-
-logger = logging.getLogger(__name__)
 
 #: Below this share of non-zero entries, features stay sparse for models that accept them.
 SPARSE_DENSITY = 0.1
@@ -249,7 +246,7 @@ class NodeClassification(Task):
         num_layers = model.num_layers - 1 if embed else model.num_layers
         h = self.features
         for index, targets in enumerate(self._receptive_field(split, num_layers)):
-            loader = dgl.dataloading.DataLoader(self.graph, targets, dgl.dataloading.MultiLayerFullNeighborSampler(1),
+            loader = dgl.dataloading.DataLoader(self.graph, targets, ReproducibleNeighborSampler([-1]),
                                                 batch_size=self.inference_batch_size, shuffle=False)
             outputs = None
             for input_nodes, output_nodes, blocks in loader:

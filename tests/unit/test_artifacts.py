@@ -1,0 +1,68 @@
+"""Every registered model goes through save and load_model and predicts the same."""
+import json
+
+import dgl
+import pytest
+import torch
+
+import sagemaker_dgl
+from sagemaker_dgl import artifacts
+from sagemaker_dgl.config import Hyperparameters
+from sagemaker_dgl.data import GraphData
+from sagemaker_dgl.errors import SageMakerDGLError
+from sagemaker_dgl.models import MODELS, create_model
+from sagemaker_dgl.tasks import TASKS
+
+
+def node_classification_example():
+    torch.manual_seed(0)
+    graph = dgl.rand_graph(60, 240)
+    graph.ndata["feat"] = torch.rand(60, 10)
+    graph.ndata["label"] = torch.randint(0, 3, (60,))
+    return GraphData(graph, "random")
+
+
+def node_classification_predictions(task, model, predictor):
+    """What the task's own forward pass gives, and what the loaded predictor gives."""
+    with torch.no_grad():
+        expected = torch.softmax(model(task.graph, task.features), 1)
+    return expected, predictor.predict_proba()
+
+
+#: A small dataset and a comparison per task: a new task adds its entry here.
+EXAMPLES = {"node_classification": (node_classification_example, node_classification_predictions)}
+
+
+def test_every_task_has_an_example():
+    assert set(EXAMPLES) == set(TASKS.names())
+
+
+@pytest.mark.parametrize("spec", MODELS.specs(), ids=lambda spec: f"{spec.name}-{spec.task}")
+def test_save_then_load_predicts_the_same(spec, tmp_path):
+    make_data, predictions = EXAMPLES[spec.task]
+    hp = Hyperparameters.from_sagemaker({"model": spec.name, "task": spec.task})
+    task = TASKS.get(spec.task)(hp, make_data(), {}, torch.device("cpu"))
+    model_args = {**task.model_sizes(), **hp.model.model_dump()}
+    model = create_model(spec.name, spec.task, **model_args).eval()
+    config = {"task": spec.task, "model": spec.name, "model_args": model_args, "data": task.data_facts()}
+    artifacts.save(tmp_path, model, config, lambda directory: task.save_assets(model, directory))
+    assert json.loads((tmp_path / artifacts.CONFIG).read_text())["format_version"] == artifacts.FORMAT_VERSION
+    assert not list(tmp_path.glob(".staging-*"))
+    predictor = sagemaker_dgl.load_model(tmp_path)
+    expected, loaded = predictions(task, model, predictor)
+    torch.testing.assert_close(loaded, expected)
+
+
+def test_failed_save_leaves_the_model_folder_empty(tmp_path):
+    def broken_assets(directory):
+        (directory / "half-written.bin").write_bytes(b"x")
+        raise OSError("No space left on device")
+
+    with pytest.raises(OSError):
+        artifacts.save(tmp_path, torch.nn.Linear(2, 2), {}, broken_assets)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_not_a_model_folder(tmp_path):
+    with pytest.raises(SageMakerDGLError, match="is not a sagemaker_dgl model folder"):
+        sagemaker_dgl.load_model(tmp_path)

@@ -1,0 +1,172 @@
+"""The trainer with tasks unlike node classification: a minimised objective, validation every few
+epochs, sparse embeddings, clipping, schedules, and checkpoints shared with other runs."""
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+import sagemaker_dgl
+from sagemaker_dgl import artifacts, checkpoints
+from sagemaker_dgl.config import CommonHyperparameters, HyperparameterGroup, Hyperparameters
+from sagemaker_dgl.job import seed_everything
+from sagemaker_dgl.models import MODELS, ModelSpec
+from sagemaker_dgl.optim import Optimization
+from sagemaker_dgl.tasks import TASKS, Objective, Step, Task
+from sagemaker_dgl.trainer import Trainer
+
+
+class EmbeddingRegression(nn.Module):
+    """A sparse item embedding scaled onto features, then a dense linear map."""
+
+    def __init__(self, num_items: int, dim: int):
+        super().__init__()
+        self.item = nn.Embedding(num_items, dim, sparse=True)
+        self.linear = nn.Linear(dim, 1)
+
+    def forward(self, ids, x):
+        return self.linear(x * self.item(ids)).squeeze(1)
+
+
+class Regression(Task):
+    """Least squares with a minimised ``val_loss``; ``script`` replaces the measured validation
+    losses with given ones, one per evaluation, and the model's weights at each evaluation are kept."""
+
+    size_names = ("num_items", "dim")
+    objective = Objective("val_loss", "min")
+    logged_metrics = ("train_loss", "val_loss", "test_loss")
+    data_type = object
+
+    def __init__(self, script=None):
+        super().__init__(None, None, {}, torch.device("cpu"))
+        generator = torch.Generator().manual_seed(0)
+        self.x = torch.randn(96, 4, generator=generator)
+        self.ids = torch.arange(96) % 8
+        self.y = (self.x * torch.randn(8, 4, generator=generator)[self.ids]).sum(1)
+        self.script = script
+        self.snapshots = []
+
+    def model_sizes(self):
+        return {"num_items": 8, "dim": 4}
+
+    def data_facts(self):
+        return {}
+
+    def train_batches(self, epoch):
+        order = torch.randperm(64)
+        return [order[:32], order[32:]]
+
+    def training_step(self, model, batch):
+        loss = nn.functional.mse_loss(model(self.ids[batch], self.x[batch]), self.y[batch])
+        return Step(loss, {"train_loss": loss.item()}, len(batch))
+
+    def evaluate(self, model, split):
+        held_out = slice(64, 96)
+        loss = nn.functional.mse_loss(model(self.ids[held_out], self.x[held_out]), self.y[held_out]).item()
+        if self.script is not None and split == "val":
+            loss = self.script[len(self.snapshots)]
+            self.snapshots.append(copy.deepcopy(model.state_dict()))
+        return {f"{split}_loss": loss}
+
+
+def hyperparameters(**common):
+    return Hyperparameters(CommonHyperparameters(**{"lr": 0.05, **common}), HyperparameterGroup(),
+                           HyperparameterGroup())
+
+
+def fit(task, checkpoint_dir=None, fingerprint="f" * 64, **common):
+    seed_everything(0)
+    model = EmbeddingRegression(**task.model_sizes())
+    trainer = Trainer(task, model, hyperparameters(**common), checkpoint_dir, fingerprint)
+    return trainer, trainer.fit()
+
+
+def test_minimised_objective_selects_the_lowest_and_stops_early():
+    task = Regression(script=[5.0, 4.0, 3.0, 2.5, 3.0, 2.6, 2.7, 4.0, 1.0, 1.0])
+    trainer, result = fit(task, epochs=10, early_stopping_patience=3)
+    assert result.best_epoch == 4 and result.best_metrics["val_loss"] == 2.5
+    assert len(result.history) == 7, "stopped 3 epochs after the best one"
+    for key, value in trainer.model.state_dict().items():
+        torch.testing.assert_close(value, task.snapshots[3][key])
+
+
+def test_eval_every_selects_among_validated_epochs():
+    task = Regression(script=[3.0, 1.0, 2.0, 5.0])
+    _, result = fit(task, epochs=10, eval_every=3)
+    assert [row["epoch"] for row in result.history if "val_loss" in row] == [3, 6, 9, 10]
+    assert result.best_epoch == 6
+    assert all("train_loss" in row for row in result.history)
+
+
+def test_a_task_without_objective_keeps_the_last_epoch(monkeypatch):
+    monkeypatch.setattr(Regression, "objective", Objective(None))
+    _, result = fit(Regression(), epochs=5, eval_every=2)
+    assert result.best_epoch == 5
+
+
+def test_sparse_embeddings_are_trained_checkpointed_resumed_and_saved(tmp_path, monkeypatch):
+    trainer, uninterrupted = fit(Regression(), epochs=8)
+    assert [type(o).__name__ for o in trainer.optimization.optimizers] == ["Adam", "SparseAdam"]
+    seed_everything(0)
+    assert not torch.equal(trainer.model.item.weight, EmbeddingRegression(8, 4).item.weight), "embedding trained"
+    assert uninterrupted.history[-1]["val_loss"] < uninterrupted.history[0]["val_loss"]
+
+    fit(Regression(), tmp_path / "checkpoints", epochs=4, checkpoint_interval=2)
+    saved = checkpoints.load_latest(tmp_path / "checkpoints", "f" * 64)
+    assert saved["epoch"] == 4 and "item.weight" in saved["model"] and "item.weight" in saved["best_state"]
+    assert "exp_avg" in str(saved["optimization"]["optimizers"][1]["state"][0].keys()), "SparseAdam state saved"
+    resumed_trainer, resumed = fit(Regression(), tmp_path / "checkpoints", epochs=8, checkpoint_interval=2)
+    assert [row["val_loss"] for row in resumed.history] == [row["val_loss"] for row in uninterrupted.history]
+    torch.testing.assert_close(resumed_trainer.model.state_dict(), trainer.model.state_dict(), rtol=0, atol=0)
+
+    monkeypatch.setitem(TASKS._entries, "regression", Regression)
+    monkeypatch.setitem(MODELS._entries, "embedding_regression", {"regression": ModelSpec(
+        "embedding_regression", "regression", EmbeddingRegression, HyperparameterGroup)})
+    config = {"task": "regression", "model": "embedding_regression", "model_args": {"num_items": 8, "dim": 4}}
+    artifacts.save(tmp_path / "model", trainer.model, config, lambda directory: {})
+    loaded = sagemaker_dgl.load_model(tmp_path / "model")
+    torch.testing.assert_close(loaded.model.item.weight, trainer.model.item.weight)
+
+
+def test_gradient_clipping_bounds_the_update():
+    def update(max_grad_norm):
+        torch.manual_seed(0)
+        model = nn.Linear(4, 1)
+        before = model.weight.detach().clone()
+        optimization = Optimization(model, CommonHyperparameters(optimizer="sgd", lr=1.0,
+                                                                 max_grad_norm=max_grad_norm), Regression.objective)
+        optimization.step((model(torch.full((8, 4), 100.0)) ** 2).mean())
+        return torch.cat([(model.weight - before).flatten()]).norm().item(), model
+
+    unclipped, _ = update(0.0)
+    clipped, model = update(0.5)
+    assert unclipped > 10 and clipped <= 0.5 + 1e-6
+    total = torch.cat([p.grad.flatten() for p in model.parameters()]).norm().item()
+    assert total == pytest.approx(0.5, rel=1e-4)
+
+
+def test_step_schedule_with_a_floor():
+    _, result = fit(Regression(), epochs=6, lr=0.1, lr_scheduler="step", lr_step_size=2, lr_decay=0.5, min_lr=0.03)
+    assert [round(row["lr"], 6) for row in result.history] == [0.1, 0.1, 0.05, 0.05, 0.03, 0.03]
+
+
+def test_plateau_schedule_follows_the_objective_direction():
+    task = Regression(script=[1.0, 2.0, 3.0, 4.0, 0.5, 6.0])
+    _, result = fit(task, epochs=6, lr=0.1, lr_scheduler="plateau", lr_patience=1, lr_decay=0.5)
+    # val_loss is minimised: epochs 2 and 3 are worse than epoch 1, so the rate halves after epoch 3.
+    assert [round(row["lr"], 6) for row in result.history] == [0.1, 0.1, 0.1, 0.05, 0.05, 0.05]
+
+
+def test_checkpoints_of_another_run_are_left_alone(tmp_path):
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    others = {name: f"another run's {name}".encode() for name in (
+        "checkpoint-000190.pt", "checkpoint-000200.pt", f"checkpoint-{'a' * 12}-000300.pt")}
+    for name, content in others.items():
+        (folder / name).write_bytes(content)
+    fit(Regression(), folder, epochs=6, checkpoint_interval=2)
+    own = sorted(p.name for p in folder.glob(f"checkpoint-{'f' * 12}-*.pt"))
+    assert own == [f"checkpoint-{'f' * 12}-000004.pt", f"checkpoint-{'f' * 12}-000006.pt"]
+    assert {name: (folder / name).read_bytes() for name in others} == others
+    _, resumed = fit(Regression(), folder, epochs=8, checkpoint_interval=2)
+    assert len(resumed.history) == 8 and checkpoints.load_latest(folder, "f" * 64)["epoch"] == 8
