@@ -20,7 +20,7 @@ def test_train_local_runs_a_job_with_a_channel(cpu_image, cora_dir, tmp_path):
     job = tmp_path / "opt_ml"
     run = train_local("-d", job, "-c", f"train={cora_dir}", "-p", "model=graphsage", "-p", "epochs=30", cpu_image)
     assert run.returncode == 0, run.stderr[-5000:]
-    assert files_in(job / "model") == ["model.pt", "model_config.json"]
+    assert files_in(job / "model") == ["graph.bin", "model.pt", "model_config.json"]
     config = json.loads((job / "model" / "model_config.json").read_text())
     assert config["model"] == "graphsage" and config["data"]["dataset"] == "cora"
     assert json.loads((job / "input" / "config" / "hyperparameters.json").read_text()) == {

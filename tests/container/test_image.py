@@ -46,7 +46,7 @@ def test_trains_gcn_on_cora(docker_client, cpu_image, cora_dir, tmp_path):
     job = lay_out_opt_ml(tmp_path / "opt_ml", {"model": "gcn"}, {"train": cora_dir})
     run = run_container(docker_client, cpu_image, "train", volumes={str(job): "/opt/ml"})
     assert run.exit_code == 0, run.logs[-5000:]
-    assert files_in(job / "model") == ["model.pt", "model_config.json"]
+    assert files_in(job / "model") == ["graph.bin", "model.pt", "model_config.json"]
     outputs = files_in(job / "output" / "data")
     assert {"metrics.json", "learning_curves.png"} <= set(outputs), outputs
     assert (job / "output" / "data" / "learning_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

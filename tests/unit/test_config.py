@@ -165,3 +165,13 @@ def test_readme_tables_match_the_groups():
     block = re.search(r"<!-- BEGIN hyperparameters -->\n(.*?)\n<!-- END hyperparameters -->", readme, re.S)
     assert block, "README.md lacks the generated hyperparameter tables"
     assert block.group(1).strip() == hyperparameter_tables().strip(), "run: sagemaker-dgl hyperparameters"
+
+
+def test_registry_errors_reach_the_failure_file_as_client_errors():
+    """The toolkit writes a ClientError's message alone (no 'Framework Error' traceback)."""
+    from sagemaker_training.errors import ClientError
+
+    from sagemaker_dgl.models import MODELS
+
+    with pytest.raises(ClientError, match="unknown model 'nope'"):
+        MODELS.get("nope")

@@ -170,3 +170,13 @@ def test_checkpoints_of_another_run_are_left_alone(tmp_path):
     assert {name: (folder / name).read_bytes() for name in others} == others
     _, resumed = fit(Regression(), folder, epochs=8, checkpoint_interval=2)
     assert len(resumed.history) == 8 and checkpoints.load_latest(folder, "f" * 64)["epoch"] == 8
+
+
+def test_divergence_gives_the_tasks_own_advice(monkeypatch):
+    from sagemaker_dgl.errors import TrainingDivergedError
+
+    monkeypatch.setattr(Regression, "divergence_hint", "scale the targets")
+    monkeypatch.setattr(Regression, "training_step",
+                        lambda self, model, batch: Step(torch.tensor(float("nan"), requires_grad=True), {}, 1))
+    with pytest.raises(TrainingDivergedError, match=r"train_loss=nan at epoch 1 .*\. Scale the targets$"):
+        fit(Regression(), epochs=2)
