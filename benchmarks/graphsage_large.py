@@ -196,7 +196,8 @@ def main(argv=None) -> None:
     task_class.__init__ = init
 
     args.out.mkdir(parents=True, exist_ok=True)
-    env = SimpleNamespace(hyperparameters=hyperparameters, hosts=["localhost"], channel_input_dirs={},
+    env = SimpleNamespace(hyperparameters=hyperparameters, additional_framework_parameters={}, hosts=["localhost"],
+                          channel_input_dirs={},
                           output_data_dir=str(args.out / "output"), model_dir=str(args.out / "model"))
     del graph
     job_started = time.perf_counter()

@@ -76,6 +76,17 @@ def run_job(
     return JobResult(completed.returncode, base_dir, completed.stdout + completed.stderr)
 
 
+def finish(process: subprocess.Popen, timeout: float = 300) -> str:
+    """The rest of a started job's output once it exits; a job still running after ``timeout`` is
+    killed (a test must not leave one behind) and fails the test."""
+    try:
+        return process.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail(f"the job did not exit within {timeout} s (killed)")
+
+
 def job_env(base_dir: Path) -> Dict[str, str]:
     """Environment of a job in ``base_dir``: the toolkit reads SAGEMAKER_BASE_DIR."""
     return {

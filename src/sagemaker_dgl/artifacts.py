@@ -13,6 +13,7 @@ Files are written to a staging folder inside the model folder and renamed into p
 so a failed job leaves ``/opt/ml/model`` empty. :func:`load_model` returns the task's predictor.
 """
 import json
+import math
 import os
 import platform
 import shutil
@@ -22,7 +23,7 @@ from typing import Any, Callable, Dict, Union
 
 import torch
 
-from .errors import SageMakerDGLError
+from .errors import OutputError, SageMakerDGLError
 
 FORMAT_VERSION = 2
 WEIGHTS = "model.pt"
@@ -39,6 +40,31 @@ def versions() -> Dict[str, str]:
             "python": platform.python_version()}
 
 
+def dumps(value: Any) -> str:
+    """JSON text of ``value`` that every parser reads: NaN and infinities become null."""
+    def finite(item):
+        if isinstance(item, float) and not math.isfinite(item):
+            return None
+        if isinstance(item, dict):
+            return {key: finite(v) for key, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [finite(v) for v in item]
+        return item
+
+    return json.dumps(finite(value), indent=2, sort_keys=True, allow_nan=False)
+
+
+#: Below this many free bytes, a failed write is taken for a full disk.
+DISK_FULL_BYTES = 1 << 20
+
+
+def disk_full_message(directory: Path, free: int, error: Exception) -> str:
+    """What to do when writing into ``directory`` failed on a (nearly) full disk."""
+    return (f"No space left on device: writing to {directory} failed with {free} bytes free "
+            f"({type(error).__name__}: {str(error)[:200]}). Give the job more disk (the Estimator's volume_size) "
+            "or save less (for node classification: save_graph=false)")
+
+
 def save(model_dir: Path, model: torch.nn.Module, config: Dict[str, Any],
          write_assets: Callable[[Path], Dict[str, str]]) -> None:
     """Write ``model.pt``, the task's assets (``write_assets(folder)`` -> name -> file) and
@@ -51,16 +77,19 @@ def save(model_dir: Path, model: torch.nn.Module, config: Dict[str, Any],
         torch.save(model.state_dict(), staging / WEIGHTS)
         assets = write_assets(staging)
         record = {"format_version": FORMAT_VERSION, **config, "assets": assets, "versions": versions()}
-        (staging / CONFIG).write_text(json.dumps(record, indent=2, sort_keys=True))
+        (staging / CONFIG).write_text(dumps(record))
         for path in sorted(staging.iterdir()):
             os.replace(path, model_dir / path.name)
             moved.append(model_dir / path.name)
-    except BaseException:
+    except BaseException as error:
+        free = shutil.disk_usage(model_dir).free
+        shutil.rmtree(staging, ignore_errors=True)
         for path in moved:
             path.unlink(missing_ok=True)
+        if isinstance(error, Exception) and free < DISK_FULL_BYTES:
+            raise OutputError(disk_full_message(model_dir, free, error)) from error
         raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def load_model(model_dir: Union[str, Path], device: Union[str, torch.device] = "cpu"):

@@ -11,11 +11,15 @@ import logging
 import os
 import random
 import re
+import shutil
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
+
+from .artifacts import DISK_FULL_BYTES, disk_full_message
+from .errors import JobInterrupted, OutputError
 
 logger = logging.getLogger(__name__)
 KEEP = 2
@@ -49,7 +53,14 @@ def save(directory: Path, fingerprint: str, epoch: int, state: Dict[str, Any]) -
     directory.mkdir(parents=True, exist_ok=True)
     path = path_for(directory, fingerprint, epoch)
     tmp = directory / f".{path.name}.tmp"
-    torch.save({**state, "fingerprint": fingerprint}, tmp)
+    try:
+        torch.save({**state, "fingerprint": fingerprint}, tmp)
+    except Exception as error:
+        free = shutil.disk_usage(directory).free
+        tmp.unlink(missing_ok=True)
+        if free < DISK_FULL_BYTES:
+            raise OutputError(disk_full_message(directory, free, error)) from error
+        raise
     os.replace(tmp, path)
     for old in _run_checkpoints(directory, fingerprint)[:-KEEP]:
         old.unlink()
@@ -64,6 +75,8 @@ def load_latest(directory: Optional[Path], fingerprint: str) -> Optional[Dict[st
     for path in reversed(_run_checkpoints(directory, fingerprint)):
         try:
             state = torch.load(path, map_location="cpu", weights_only=False)
+        except JobInterrupted:
+            raise
         except Exception as error:  # a truncated file from a killed job: try the previous one
             logger.warning("skipping unreadable checkpoint %s (%s)", path, error)
             continue

@@ -8,7 +8,14 @@ from sagemaker_training.errors import ClientError
 
 
 class SageMakerDGLError(ClientError):
-    """A job failure caused by the job's input, not by this package."""
+    """A job failure caused by the job's input, not by this package. Its message is cut to fit
+    SageMaker's 1024-character ``FailureReason``."""
+
+    MAX_LENGTH = 1000
+
+    def __str__(self) -> str:
+        message = super().__str__()
+        return message if len(message) <= self.MAX_LENGTH else message[: self.MAX_LENGTH - 4] + " ..."
 
 
 class ConfigError(SageMakerDGLError):
@@ -29,6 +36,14 @@ class IncompatibleTaskError(SageMakerDGLError):
 
 class TrainingDivergedError(SageMakerDGLError):
     """The loss became NaN or infinite."""
+
+
+class OutputError(SageMakerDGLError):
+    """The model, a checkpoint or an output could not be written (a full disk, for example)."""
+
+
+class UnexpectedError(SageMakerDGLError):
+    """An error this package did not foresee: its own message first (the traceback is in the log)."""
 
 
 class JobInterrupted(SageMakerDGLError):

@@ -17,7 +17,7 @@ from typing import Any, Dict, Optional
 import numpy as np
 import torch
 
-from . import artifacts
+from . import artifacts, signals
 from .config import Hyperparameters
 from .data import load_data
 from .errors import ChannelError, ConfigError
@@ -34,10 +34,12 @@ logger = logging.getLogger(__name__)
 def run_builtin(env) -> Dict[str, Any]:
     """Train the model chosen by the job's hyperparameters; returns the final metrics.
 
-    ``env`` is the toolkit's ``Environment`` (or anything with its ``hyperparameters``, ``hosts``,
-    ``channel_input_dirs``, ``model_dir`` and ``output_data_dir``).
+    ``env`` is the toolkit's ``Environment`` (or anything with its ``hyperparameters``,
+    ``additional_framework_parameters``, ``hosts``, ``channel_input_dirs``, ``model_dir`` and
+    ``output_data_dir``).
     """
-    hp = Hyperparameters.from_sagemaker(env.hyperparameters)
+    # The toolkit moves the sagemaker_* keys it does not read (typos among them) out of hyperparameters.
+    hp = Hyperparameters.from_sagemaker({**env.additional_framework_parameters, **env.hyperparameters})
     if len(env.hosts) > 1:
         raise ConfigError(
             f"the built-in trainer runs on one instance, but this job has {len(env.hosts)} hosts "
@@ -49,6 +51,7 @@ def run_builtin(env) -> Dict[str, Any]:
     seed_everything(hp.common.seed)
     device = select_device(hp.common.device)
     data = load_data(task_class, hp, env.channel_input_dirs)
+    signals.check()
     task = task_class(hp, data, env.channel_input_dirs, device)
     facts = task.data_facts()
     logger.info("data: %s", json.dumps(facts))
@@ -61,6 +64,7 @@ def run_builtin(env) -> Dict[str, Any]:
     final = {"best_epoch": result.best_epoch}
     final.update({key: value for key, value in result.best_metrics.items() if key.startswith(("train_", "val_"))})
     final.update(trainer.evaluate("test"))
+    signals.check()
     logger.info("final %s", format_metrics(final))
 
     output_dir = Path(env.output_data_dir)
@@ -70,9 +74,10 @@ def run_builtin(env) -> Dict[str, Any]:
         outputs = task.write_outputs(model, output_dir)
     plot_learning_curves(result.history, output_dir / "learning_curves.png")
     metrics = {"objective": task.objective.describe(), "final": final, "history": result.history}
-    (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    (output_dir / "metrics.json").write_text(artifacts.dumps(metrics))
     config = {"task": hp.common.task, "model": hp.common.model, "model_args": model_args,
               "hyperparameters": hp.resolved(), "data": facts, "metrics": final, "outputs": outputs}
+    signals.check()
     artifacts.save(Path(env.model_dir), model, config, lambda directory: task.save_assets(model, directory))
     logger.info("model saved to %s; metrics, plots and embeddings in %s", env.model_dir, output_dir)
     return final

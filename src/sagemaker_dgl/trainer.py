@@ -9,10 +9,7 @@ objective, early stopping, checkpoints, and SIGTERM, a flag the loop checks afte
 import copy
 import logging
 import math
-import signal
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -20,10 +17,11 @@ from typing import Any, Dict, List, Optional
 import torch
 
 from . import checkpoints
-from .errors import JobInterrupted, TrainingDivergedError
+from .errors import ConfigError, JobInterrupted, TrainingDivergedError
 from .metrics import format_metrics
 from .optim import Optimization
 from .sampling import seed_dgl
+from . import signals
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +55,7 @@ class Trainer:
     def fit(self) -> FitResult:
         common, objective = self.common, self.task.objective
         state = self._initial_state()
-        with _sigterm_flag() as interrupted:
+        with signals.stop_flag() as interrupted:
             for epoch in range(state["epoch"] + 1, common.epochs + 1):
                 started = time.perf_counter()
                 row: Dict[str, Any] = {"epoch": epoch, **self._train_epoch(epoch)}
@@ -76,10 +74,11 @@ class Trainer:
                 if self.checkpoint_dir and (epoch % common.checkpoint_interval == 0 or interrupted.is_set()):
                     self._save(state)
                 if interrupted.is_set():
-                    where = f"checkpoint saved in {self.checkpoint_dir}" if self.checkpoint_dir else "no checkpoint"
-                    raise JobInterrupted(
-                        f"stopped by SIGTERM after epoch {epoch} ({where}); start the job again to resume"
-                    )
+                    then = (f"checkpoint saved in {self.checkpoint_dir}; start the job again to resume"
+                            if self.checkpoint_dir else
+                            "checkpoints are off, so a new job starts over; set checkpoint_s3_uri or save_checkpoints=true "
+                            "to resume after a stop")
+                    raise JobInterrupted(f"stopped by {signals.name(signals.received)} after epoch {epoch} ({then})")
                 best = state["best_metrics"]
                 if common.early_stopping_patience and evaluated and best is not None \
                         and epoch - best["epoch"] >= common.early_stopping_patience:
@@ -123,6 +122,12 @@ class Trainer:
         saved = checkpoints.load_latest(self.checkpoint_dir, self.fingerprint)
         if saved is None:
             return {"epoch": 0, "history": [], "best_metrics": None, "best_state": None}
+        if saved["epoch"] > self.common.epochs:
+            raise ConfigError(
+                f"the checkpoint in {self.checkpoint_dir} is at epoch {saved['epoch']}, beyond epochs="
+                f"{self.common.epochs}; set epochs >= {saved['epoch']} to resume it, or start with an empty "
+                "checkpoint folder"
+            )
         self.model.load_state_dict(saved["model"])
         self.optimization.load_state_dict(saved["optimization"])
         checkpoints.set_rng_state(saved["rng"])
@@ -135,22 +140,3 @@ class Trainer:
             "optimization": self.optimization.state_dict(),
             "rng": checkpoints.rng_state(),
         })
-
-
-@contextmanager
-def _sigterm_flag():
-    """An event set by SIGTERM while the block runs (the previous handler is restored after)."""
-    event = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield event
-        return
-
-    def handler(signum, frame):
-        logger.warning("SIGTERM received: stopping after this epoch")
-        event.set()
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield event
-    finally:
-        signal.signal(signal.SIGTERM, previous)

@@ -136,8 +136,16 @@ def test_bad_hyperparameters_fail_with_the_reason(tmp_path, hyperparameters, fra
 
 
 def test_missing_channel_folder(tmp_path):
-    assert_failed(run_job(tmp_path / "job", {}, {"train": tmp_path / "not-uploaded"}),
-                  "channel 'train'", "does not exist")
+    """A channel folder that is gone when the job starts (the laid-out link no longer resolves)."""
+    from sagemaker_dgl.cli import lay_out_job
+
+    (tmp_path / "not-uploaded").mkdir()
+    lay_out_job(tmp_path / "job", {}, {"train": tmp_path / "not-uploaded"})
+    (tmp_path / "not-uploaded").rmdir()
+    completed = subprocess.run([TRAIN], env=job_env(tmp_path / "job"), capture_output=True, text=True)
+    assert completed.returncode != 0
+    failure = (tmp_path / "job" / "output" / "failure").read_text()
+    assert "channel 'train'" in failure and "does not exist" in failure and "Traceback" not in failure
 
 
 def test_format_needs_a_channel(tmp_path):

@@ -6,9 +6,9 @@ flat, as SageMaker passes them; :class:`~sagemaker_dgl.config.Hyperparameters` s
 the groups. Descriptions name registry entries with ``{tasks}``, ``{models}``, ``{formats}``,
 ``{datasets}`` and ``{default_task}``; the tables fill them in from the registries.
 """
-from typing import Any, FrozenSet
+from typing import Any, FrozenSet, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 def hyperparameter(default: Any, description: str, *, resumable: bool = False, **constraints: Any) -> Any:
@@ -25,6 +25,17 @@ class HyperparameterGroup(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=(), allow_inf_nan=False)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, values: Any) -> Any:
+        """``epochs=true`` is a mistake, not 1 epoch (pydantic alone would take it as 1)."""
+        if isinstance(values, dict):
+            for key, value in values.items():
+                field = cls.model_fields.get(key)
+                if isinstance(value, bool) and field is not None and _numeric(field.annotation):
+                    raise ValueError(f"hyperparameter {key!r}={value!r} is a boolean where a number is expected")
+        return values
+
     def inactive(self) -> FrozenSet[str]:
         """Fields that have no effect with the other values (e.g. ``batch_size`` without ``fanouts``):
         they stay out of the checkpoint fingerprint."""
@@ -36,3 +47,10 @@ class HyperparameterGroup(BaseModel):
         return frozenset(
             name for name, field in cls.model_fields.items() if (field.json_schema_extra or {}).get("resumable")
         )
+
+
+def _numeric(annotation: Any) -> bool:
+    """``int``, ``float`` or an optional one."""
+    if get_origin(annotation) is Union:
+        return any(_numeric(arg) for arg in get_args(annotation) if arg is not type(None))
+    return annotation in (int, float)

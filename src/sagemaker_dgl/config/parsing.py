@@ -51,6 +51,7 @@ class Hyperparameters:
         from ..models import MODELS
         from ..tasks import TASKS
 
+        _check_toolkit_keys(raw)
         values = {key: _decode(value) for key, value in raw.items() if not key.startswith(TOOLKIT_PREFIX)}
         values = {key: value for key, value in values.items() if value is not None}  # null: the default
         owners = _owners()
@@ -113,6 +114,25 @@ def _owners() -> Dict[str, List[str]]:
     return owners
 
 
+def _toolkit_keys() -> List[str]:
+    """The ``sagemaker_*`` hyperparameters the toolkit reads (from its ``params`` module)."""
+    from sagemaker_training import params
+
+    return sorted({value for value in vars(params).values() if isinstance(value, str)
+                   and value.startswith(TOOLKIT_PREFIX) and value.islower()})
+
+
+def _check_toolkit_keys(raw: Mapping[str, Any]) -> None:
+    """A ``sagemaker_*`` key close to one the toolkit reads is a typo that it would ignore."""
+    known = _toolkit_keys()
+    for key in raw:
+        if key.startswith(TOOLKIT_PREFIX) and key not in known:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.85)
+            if close:
+                raise ConfigError(f"hyperparameter {key!r} is not one the SageMaker toolkit reads (did you mean "
+                                  f"{close[0]!r}?); it would be ignored")
+
+
 def _check_known(values: Mapping[str, Any], owners: Mapping[str, List[str]]) -> None:
     unknown = sorted(set(values) - set(owners))
     if not unknown:
@@ -163,7 +183,7 @@ def _describe(error: ValidationError, values: Mapping[str, Any], group: type) ->
         key = str(item["loc"][0]) if item["loc"] else None
         message = item["msg"].removeprefix("Value error, ")
         if key is None or key not in group.model_fields:
-            lines.append(f"invalid hyperparameters: {message}.")
+            lines.append(f"{message}." if message.startswith("hyperparameter ") else f"invalid hyperparameters: {message}.")
             continue
         field = group.model_fields[key]
         allowed = f"expected {type_name(field.annotation)}{_bounds(field)}"

@@ -11,7 +11,7 @@ Without masks the labelled nodes (label >= 0) get a seeded random split
 """
 from pathlib import Path
 
-from ..errors import DataFormatError
+from ..errors import DataFormatError, JobInterrupted
 from ._base import GraphData, register_format
 
 
@@ -38,7 +38,7 @@ def load_csv_graph(directory: Path, name=None) -> GraphData:
         if len(dataset) != 1:
             raise DataFormatError(f"the CSV dataset holds {len(dataset)} graphs; node classification needs one")
         graph = dataset[0]
-    except DataFormatError:
+    except (DataFormatError, JobInterrupted):
         raise
     except Exception as error:  # DGL raises DGLError, KeyError, ValueError, pydantic errors ... on bad files
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..errors import DataFormatError
+from ..errors import DataFormatError, JobInterrupted
 from ._base import Dataset, GraphData, register_dataset, register_format
 from .download import download
 
@@ -93,24 +93,36 @@ def load_planetoid(directory: Path, name: Optional[str] = None) -> GraphData:
     """Read ``ind.<name>.*`` from ``directory`` into a graph with features, labels and masks."""
     directory = Path(directory)
     found = names_in(directory)
+    if not found:
+        below = sorted({str(p.parent.relative_to(directory)) for p in directory.rglob("ind.*.graph")})
+        where = f"; they are one folder down, in {', '.join(below)}: point the channel there" if below else ""
+        raise DataFormatError(f"no ind.<name>.graph file in {directory}, so it holds no Planetoid dataset{where}")
     if name is None:
         if len(found) != 1:
-            raise DataFormatError(
-                f"channel holds Planetoid files for {found or 'no dataset'}; set hyperparameter dataset to one of them"
-            )
+            raise DataFormatError(f"channel holds Planetoid files for {found}; set hyperparameter dataset to one of them")
         name = found[0]
     missing = [f"ind.{name}.{part}" for part in PARTS if not (directory / f"ind.{name}.{part}").is_file()]
     if missing:
         raise DataFormatError(f"Planetoid dataset '{name}' is missing {', '.join(missing)} in {directory}")
     objects = {part: _unpickle(directory / f"ind.{name}.{part}") for part in PARTS if part != "test.index"}
     test_index = _read_index(directory / f"ind.{name}.test.index")
-    return GraphData(graph=_build(objects, test_index, name), name=name, info={"format": "planetoid"})
+    try:
+        graph = _build(objects, test_index, name)
+    except (AttributeError, IndexError, ValueError, TypeError, OverflowError, KeyError) as error:
+        # scipy and numpy raise these on damaged matrices (for example a flipped byte in an index)
+        raise DataFormatError(
+            f"Planetoid files for '{name}' are damaged or do not fit together ({type(error).__name__}: {error}); "
+            "upload the original files again"
+        ) from None
+    return GraphData(graph=graph, name=name, info={"format": "planetoid"})
 
 
 def _unpickle(path: Path):
     try:
         with open(path, "rb") as handle:
             return pickle.load(handle, encoding="latin1")
+    except JobInterrupted:
+        raise
     except Exception as error:  # pickle raises many types on corrupt or truncated input
         raise DataFormatError(
             f"{path.name} is corrupt or truncated ({type(error).__name__}: {error}); "
@@ -120,38 +132,66 @@ def _unpickle(path: Path):
 
 def _read_index(path: Path) -> np.ndarray:
     try:
-        return np.array([int(line) for line in path.read_text().split()], dtype=np.int64)
+        index = np.array([int(line) for line in path.read_text().split()], dtype=np.int64)
     except ValueError as error:
         raise DataFormatError(f"{path.name} must hold one integer per line ({error})") from None
+    if len(index) and index.min() < 0:
+        raise DataFormatError(f"{path.name} line {int(np.argmin(index)) + 1}: node id {index.min()} is negative")
+    values, counts = np.unique(index, return_counts=True)
+    if (counts > 1).any():
+        raise DataFormatError(f"{path.name}: node id {values[counts > 1][0]} is listed {counts.max()} times; "
+                              "each test node once")
+    return index
+
+
+def _edges(adjacency, num_nodes: int, name: str):
+    """Source and destination arrays of ``ind.<name>.graph`` (node -> neighbour list), every id checked
+    (DGL would crash on a negative one)."""
+    try:
+        src = np.array([s for s, neighbours in adjacency.items() for _ in neighbours], dtype=np.int64)
+        dst = np.array([d for neighbours in adjacency.values() for d in neighbours], dtype=np.int64)
+    except (AttributeError, TypeError, ValueError, OverflowError) as error:
+        raise DataFormatError(
+            f"ind.{name}.graph must hold a dict of node id -> list of neighbour ids, not {type(adjacency).__name__} "
+            f"({error})"
+        ) from None
+    for ids in (src, dst):
+        bad = np.flatnonzero((ids < 0) | (ids >= num_nodes))
+        if len(bad):
+            raise DataFormatError(
+                f"ind.{name}.graph: edge {src[bad[0]]} -> {dst[bad[0]]} names a node outside 0..{num_nodes - 1} "
+                f"(the features have {num_nodes} rows)"
+            )
+    return src, dst
 
 
 def _build(objects, test_index: np.ndarray, name: str) -> dgl.DGLGraph:
     x, y, tx, ty, allx, ally = (objects[k] for k in ("x", "y", "tx", "ty", "allx", "ally"))
+    for part in ("x", "tx", "allx"):
+        if not sp.issparse(objects[part]):
+            raise DataFormatError(f"ind.{name}.{part} must hold a scipy sparse matrix, not {type(objects[part]).__name__}")
+        objects[part].check_format(full_check=True)  # a damaged index array would crash scipy's C code
     adjacency = objects["graph"]
-    try:
-        test_sorted = np.sort(test_index)
-        if name == "citeseer":
-            # CiteSeer has isolated test nodes missing from tx/ty: give them zero rows (as GCN does).
-            full_range = np.arange(test_sorted.min(), test_sorted.max() + 1)
-            tx_full = sp.lil_matrix((len(full_range), tx.shape[1]))
-            tx_full[test_sorted - test_sorted.min(), :] = tx
-            ty_full = np.zeros((len(full_range), ty.shape[1]))
-            ty_full[test_sorted - test_sorted.min(), :] = ty
-            tx, ty = tx_full, ty_full
-        features = sp.vstack((allx, tx)).tolil()
-        features[test_index, :] = features[test_sorted, :]
-        labels = np.vstack((ally, ty))
-        labels[test_index, :] = labels[test_sorted, :]
-    except (AttributeError, IndexError, ValueError, TypeError) as error:
-        raise DataFormatError(f"Planetoid files for '{name}' do not fit together ({error})") from None
+    test_sorted = np.sort(test_index)
+    if name == "citeseer":
+        # CiteSeer has isolated test nodes missing from tx/ty: give them zero rows (as GCN does).
+        full_range = np.arange(test_sorted.min(), test_sorted.max() + 1)
+        tx_full = sp.lil_matrix((len(full_range), tx.shape[1]))
+        tx_full[test_sorted - test_sorted.min(), :] = tx
+        ty_full = np.zeros((len(full_range), ty.shape[1]))
+        ty_full[test_sorted - test_sorted.min(), :] = ty
+        tx, ty = tx_full, ty_full
+    features = sp.vstack((allx, tx)).tolil()
+    features[test_index, :] = features[test_sorted, :]
+    labels = np.vstack((ally, ty))
+    labels[test_index, :] = labels[test_sorted, :]
     num_nodes = features.shape[0]
     if labels.shape[0] != num_nodes or len(adjacency) > num_nodes:
         raise DataFormatError(
             f"Planetoid files for '{name}' disagree: {num_nodes} feature rows, {labels.shape[0]} label rows, "
             f"{len(adjacency)} adjacency entries"
         )
-    src = np.array([s for s, neighbours in adjacency.items() for _ in neighbours], dtype=np.int64)
-    dst = np.array([d for neighbours in adjacency.values() for d in neighbours], dtype=np.int64)
+    src, dst = _edges(adjacency, num_nodes, name)
     pairs = np.unique(np.concatenate([np.stack([src, dst], 1), np.stack([dst, src], 1)]), axis=0)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     graph = dgl.graph((torch.from_numpy(pairs[:, 0]), torch.from_numpy(pairs[:, 1])), num_nodes=num_nodes)

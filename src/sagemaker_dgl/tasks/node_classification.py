@@ -296,7 +296,9 @@ class NodeClassification(Task):
         fixed = {split: _read_node_ids(Path(self.channels[channel]), channel, graph.num_nodes())
                  for channel, split in SPLIT_CHANNELS.items() if channel in self.channels}
         if not fixed and all(f"{split}_mask" in graph.ndata for split in SPLITS):
-            return {split: graph.ndata[f"{split}_mask"].bool() for split in SPLITS}
+            masks = {split: graph.ndata[f"{split}_mask"].bool() for split in SPLITS}
+            _check_disjoint(masks, f"the train/val/test masks of dataset '{self.data.name}'")
+            return masks
         labelled = labels >= 0
         if fixed:
             candidates = graph.ndata["train_mask"].bool() & labelled if "train_mask" in graph.ndata else labelled
@@ -314,6 +316,8 @@ class NodeClassification(Task):
         for split in SPLITS:
             masks[split] = torch.zeros(graph.num_nodes(), dtype=torch.bool)
             masks[split][parts[split]] = True
+        if "val" in fixed and "test" in fixed:
+            _check_disjoint(masks, "the validation and test channels")
         return masks
 
 
@@ -335,10 +339,24 @@ def _read_node_ids(directory: Path, channel: str, num_nodes: int) -> torch.Tenso
     return tensor
 
 
+def _check_disjoint(masks: Dict[str, torch.Tensor], where: str) -> None:
+    """Splits that share nodes would leak evaluation data into training or selection."""
+    for first, second in (("train", "val"), ("train", "test"), ("val", "test")):
+        shared = int((masks[first] & masks[second]).sum())
+        if shared:
+            raise DataFormatError(
+                f"{where} overlap: {shared} node(s) are in both '{first}' and '{second}' (an empty mask cell counts "
+                "as true); each node may be in one split at most"
+            )
+
+
 def _check_labels(labels, masks, num_classes, name) -> int:
-    """Number of classes, after checking that every node in a split has a label in range."""
-    if not masks["train"].any():
-        raise DataFormatError(f"dataset '{name}': no training nodes (train_mask is all false)")
+    """Number of classes, after checking that every split has nodes, each with a label in range."""
+    hints = {"train": "train_mask is all false", "val": "set val_fraction > 0, a val_mask, or a validation channel",
+             "test": "keep train_fraction + val_fraction below 1, or give a test_mask or test channel"}
+    for split, hint in hints.items():
+        if not masks[split].any():
+            raise DataFormatError(f"dataset '{name}': no {split} nodes ({hint})")
     used = masks["train"] | masks["val"] | masks["test"]
     observed = labels[used]
     if observed.min() < 0:

@@ -1,0 +1,92 @@
+"""SIGTERM and SIGINT: every stop leaves a reason.
+
+SageMaker (and ``docker stop``) sends SIGTERM; Ctrl-C on ``docker run -it`` sends SIGINT. From
+the first line of the ``train`` command, :func:`stop_signals` turns either into
+:class:`~sagemaker_dgl.errors.JobInterrupted`, which the toolkit writes to the failure file; the
+command then exits 128 + the signal number (143, 130). A user script started by the toolkit
+(script mode) gets the signal forwarded. An exception raised by a signal handler can be lost (the
+``logging`` module swallows one raised while it writes a line), so the job also calls
+:func:`check` between its stages. Inside the training loop a stop is instead one flag
+(:func:`stop_flag`) that the loop checks after each epoch, to save a checkpoint first.
+"""
+import logging
+import signal
+import threading
+from contextlib import contextmanager
+from typing import Iterator, Optional
+
+from .errors import JobInterrupted
+
+logger = logging.getLogger(__name__)
+
+#: The stop signal received since :func:`stop_signals` began, if any.
+received: Optional[int] = None
+
+
+def _forward_to_children(signum: int) -> None:
+    """Pass the signal on to child processes (a script-mode user script)."""
+    import psutil
+
+    for child in psutil.Process().children(recursive=True):
+        try:
+            child.send_signal(signum)
+        except psutil.Error:
+            pass
+
+
+@contextmanager
+def stop_signals() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGINT raise :class:`JobInterrupted` (and are remembered in
+    :data:`received`); the previous handlers are restored after."""
+    global received
+    received = None
+
+    def handler(signum, frame):
+        global received
+        received = signum
+        _forward_to_children(signum)
+        check()
+
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def name(signum: int) -> str:
+    """``'SIGTERM'``, or ``'SIGINT (Ctrl-C)'``."""
+    return signal.Signals(signum).name + (" (Ctrl-C)" if signum == signal.SIGINT else "")
+
+
+def check() -> None:
+    """Raise :class:`JobInterrupted` if a stop signal arrived outside the training loop."""
+    if received is not None:
+        raise JobInterrupted(
+            f"stopped by {name(received)} outside the training loop (during start-up, data loading, evaluation, "
+            "saving or a user script): no checkpoint was written for this stop; start the job again"
+        )
+
+
+@contextmanager
+def stop_flag() -> Iterator[threading.Event]:
+    """An event set by SIGTERM or SIGINT while the block runs (the previous handlers are restored after)."""
+    event = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield event
+        return
+
+    def handler(signum, frame):
+        global received
+        received = signum
+        event.set()
+
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield event
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+        if event.is_set():
+            logger.warning("%s received: stopped after the running epoch", name(received))

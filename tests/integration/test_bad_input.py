@@ -1,0 +1,284 @@
+"""The bad-input catalogue: each class of bad or unusual input, through `.venv/bin/train`.
+
+Every case ends with exit != 0, a failure file under 1024 characters with no traceback that names
+the cause, an empty /opt/ml/model, and the user's files (the channels) unchanged.
+"""
+import hashlib
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sagemaker_dgl.cli import LayoutError, lay_out_job
+from tests.conftest import TRAIN, finish, job_env, run_job
+from tests.graphs import write_csv_graph
+
+pytestmark = pytest.mark.integration
+
+
+def snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_clean_failure(job, *fragments, code=None):
+    assert job.returncode != 0 if code is None else job.returncode == code, job.log[-3000:]
+    assert job.model_files == [], "a failed job must leave /opt/ml/model empty"
+    assert job.failure, job.log[-3000:]
+    assert "Traceback" not in job.failure and len(job.failure) < 1024, job.failure
+    for fragment in fragments:
+        assert fragment in job.failure, job.failure
+
+
+def csv_with_masks(directory: Path, edit) -> Path:
+    """A generated CSV graph whose nodes.csv rows (with masks) are rewritten by ``edit(fields) -> fields``."""
+    write_csv_graph(directory, num_nodes=60)
+    lines = (directory / "nodes.csv").read_text().splitlines()
+    rows = [lines[0]]
+    for line in lines[1:]:
+        head, feat, tail = line.split('"')
+        rows.append(head + '"' + feat + '"' + ",".join(edit(tail.lstrip(",").split(","))).join([",", ""]))
+    (directory / "nodes.csv").write_text("\n".join(rows) + "\n")
+    return directory
+
+
+def ids_channel(directory: Path, ids) -> Path:
+    directory.mkdir(parents=True)
+    (directory / "ids.txt").write_text("\n".join(map(str, ids)) + "\n")
+    return directory
+
+
+def planetoid_copy(tmp: Path, part: str = None, value=None) -> Path:
+    """The real Cora files, with ``ind.cora.<part>`` replaced by a pickle of ``value``."""
+    import pickle
+
+    from tests.conftest import dataset_dir
+
+    channel = tmp / "cora"
+    shutil.copytree(dataset_dir("cora"), channel)
+    if part is not None:
+        (channel / f"ind.cora.{part}").write_bytes(pickle.dumps(value))
+    return channel
+
+
+def one_folder_down(tmp: Path) -> Path:
+    planetoid_copy(tmp / "upload")
+    return tmp / "upload"
+
+
+CASES = {
+    # hyperparameters
+    "nested value": ({"model": '{"name": "gcn"}'}, None, ["unknown model {'name': 'gcn'}"]),
+    "unknown key": ({"learning_rate": "0.1"}, None, ["unknown hyperparameter 'learning_rate'", "did you mean 'lr'"]),
+    "key of another model": ({"num_heads": "4"}, None, ["'num_heads' applies to model gat"]),
+    "boolean epochs": ({"epochs": "true"}, None, ["'epochs'=True is a boolean"]),
+    "infinite lr": ({"lr": "Infinity"}, None, ["'lr'=inf is invalid", "finite"]),
+    "misspelled toolkit key": ({"sagemaker_progam": "train.py"}, None, ["did you mean 'sagemaker_program'"]),
+    # channels
+    "unknown channel": ({}, lambda tmp: {"training": write_csv_graph(tmp / "g")},
+                        ["channel 'training' is not one that task node_classification reads", "'train'"]),
+    # splits that would give NaN metrics or leak test data
+    "no validation nodes": ({"val_fraction": "0"}, lambda tmp: {"train": write_csv_graph(tmp / "g", masks=False)},
+                            ["no val nodes", "val_fraction > 0"]),
+    "val_mask all false": ({}, lambda tmp: {"train": csv_with_masks(tmp / "g", lambda f: [f[0], "False", f[2]])},
+                           ["no val nodes"]),
+    "overlapping masks": ({}, lambda tmp: {"train": csv_with_masks(tmp / "g", lambda f: ["True", "True", f[2]])},
+                          ["masks of dataset 'generated' overlap", "in both 'train' and 'val'"]),
+    "empty mask cell": ({}, lambda tmp: {"train": csv_with_masks(tmp / "g", lambda f: [f[0], "", f[2]])},
+                        ["overlap", "empty mask cell"]),
+    # Planetoid files that load but make no sense
+    "negative neighbour id": ({}, lambda tmp: {"train": planetoid_copy(tmp, "graph", {0: [-3, 1], 1: [0]})},
+                              ["ind.cora.graph: edge 0 -> -3 names a node outside 0..2707"]),
+    "neighbour beyond the nodes": ({}, lambda tmp: {"train": planetoid_copy(tmp, "graph", {0: [5000]})},
+                                   ["edge 0 -> 5000 names a node outside 0..2707"]),
+    "pickle of the wrong type": ({}, lambda tmp: {"train": planetoid_copy(tmp, "allx", [[1, 2], [3, 4]])},
+                                 ["ind.cora.allx must hold a scipy sparse matrix, not list"]),
+    "planetoid files one folder down": ({"data_format": "planetoid"}, lambda tmp: {"train": one_folder_down(tmp)},
+                                        ["they are one folder down, in cora: point the channel there"]),
+    "planetoid format on a CSV channel": ({"data_format": "planetoid"},
+                                          lambda tmp: {"train": write_csv_graph(tmp / "g")},
+                                          ["no ind.<name>.graph file in"]),
+    # script mode
+    "missing submit directory": ({"sagemaker_program": "train.py", "sagemaker_submit_directory": "/nonexistent/code"},
+                                 None, ["sagemaker_submit_directory /nonexistent/code does not exist"]),
+    "missing script": ({"sagemaker_program": "trian.py"}, lambda tmp: {"code": write_script(tmp / "code")},
+                       ["script 'trian.py' (sagemaker_program) is not in", "train.py"]),
+    "validation and test channels share ids": (
+        {}, lambda tmp: {"train": write_csv_graph(tmp / "g", masks=False),
+                         "validation": ids_channel(tmp / "val", range(0, 10)),
+                         "test": ids_channel(tmp / "test", range(5, 15))},
+        ["the validation and test channels overlap: 5 node(s)"]),
+}
+
+
+def write_script(directory: Path) -> Path:
+    directory.mkdir(parents=True)
+    (directory / "train.py").write_text("print('hello')\n")
+    return directory
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_bad_input_fails_cleanly(tmp_path, name):
+    hyperparameters, make_channels, fragments = CASES[name]
+    channels = make_channels(tmp_path / "data") if make_channels else {}
+    if "code" in channels:  # the script-mode case passes its source folder as the submit directory
+        hyperparameters = {**hyperparameters, "sagemaker_submit_directory": str(channels.pop("code"))}
+    before = snapshot(tmp_path / "data") if make_channels else {}
+    job = run_job(tmp_path / "job", hyperparameters, channels)
+    assert_clean_failure(job, *fragments)
+    assert (snapshot(tmp_path / "data") if make_channels else {}) == before, "the job changed the user's files"
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda config: (config / "hyperparameters.json").unlink(), "hyperparameters.json is missing"),
+    (lambda config: (config / "inputdataconfig.json").write_text(
+        json.dumps({"train": {"TrainingInputMode": "Pipe"}})), "input mode Pipe, which this image does not read"),
+    (lambda config: (config / "resourceconfig.json").write_text(
+        json.dumps({"current_host": "algo-9", "hosts": ["algo-1"]})), None),
+], ids=["no hyperparameters.json", "pipe mode", "host not listed"])
+def test_bad_job_config_fails_cleanly(tmp_path, edit, fragment):
+    channels = {"train": write_csv_graph(tmp_path / "data")}
+    hyperparameters = {}
+    if fragment is None:  # the host check guards a user script
+        hyperparameters = {"sagemaker_program": "train.py", "sagemaker_submit_directory": str(
+            write_script(tmp_path / "code"))}
+        fragment = "current_host 'algo-9' is not among the hosts ['algo-1']"
+    lay_out_job(tmp_path / "job", hyperparameters, channels)
+    edit(tmp_path / "job" / "input" / "config")
+    completed = subprocess.run([TRAIN], env=job_env(tmp_path / "job"), capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 1, completed.stdout[-2000:] + completed.stderr[-2000:]
+    failure = (tmp_path / "job" / "output" / "failure").read_text()
+    assert fragment in failure and "Traceback" not in failure and len(failure) < 1024, failure
+
+
+@pytest.mark.parametrize("damage, fragment", [
+    ("-5\n", "node id -5 is negative"),
+    ("0\n0\n", "node id 0 is listed 2 times"),
+])
+def test_planetoid_test_index_with_bad_ids(tmp_path, cora_dir, damage, fragment):
+    channel = tmp_path / "cora"
+    shutil.copytree(cora_dir, channel)
+    index = channel / "ind.cora.test.index"
+    index.write_text(damage + index.read_text())
+    assert_clean_failure(run_job(tmp_path / "job", {}, {"train": channel}), fragment)
+
+
+def test_resuming_with_fewer_epochs_than_the_checkpoint(tmp_path):
+    first = run_job(tmp_path, {"epochs": 20, "checkpoint_interval": 10}, checkpoints=True)
+    assert first.returncode == 0, first.log
+    assert_clean_failure(run_job(tmp_path, {"epochs": 5, "checkpoint_interval": 10}, checkpoints=True),
+                         "at epoch 20, beyond epochs=5")
+
+
+@pytest.mark.parametrize("folder", ["model", "output/data", "checkpoints"])
+def test_unwritable_folder_fails_before_training(tmp_path, folder):
+    lay_out_job(tmp_path, {}, {})
+    path = tmp_path / folder
+    shutil.rmtree(path, ignore_errors=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("a file where a folder belongs")
+    completed = subprocess.run([TRAIN], env=job_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 1
+    failure = (tmp_path / "output" / "failure").read_text()
+    assert f"{path} is not a writable folder" in failure and "Traceback" not in failure
+    assert " epoch=1 " not in completed.stdout + completed.stderr
+
+
+def test_unwritable_output_folder_exits_non_zero_with_the_reason_on_stderr(tmp_path):
+    lay_out_job(tmp_path, {}, {})
+    shutil.rmtree(tmp_path / "output")
+    (tmp_path / "output").write_text("a file where a folder belongs")
+    completed = subprocess.run([TRAIN], env=job_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 1
+    assert f"{tmp_path / 'output'} is not a writable folder" in completed.stderr
+
+
+def start(tmp_path, hyperparameters, channels=None):
+    lay_out_job(tmp_path, hyperparameters, channels or {})
+    return subprocess.Popen([TRAIN], env=job_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+def wait_for(process, marker: str, timeout: float = 120) -> str:
+    """Read the job's output until ``marker`` appears; returns what was read."""
+    seen, deadline = [], time.monotonic() + timeout
+    for line in process.stdout:
+        seen.append(line)
+        if marker in line or time.monotonic() > deadline:
+            break
+    return "".join(seen)
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stop_during_start_up_leaves_a_reason(tmp_path, signum, code):
+    process = start(tmp_path, {"epochs": 200})
+    time.sleep(0.3)  # the train command is importing the toolkit, torch or DGL
+    process.send_signal(signum)
+    log = finish(process)
+    assert process.returncode == code, log
+    failure = (tmp_path / "output" / "failure").read_text()
+    assert f"stopped by {signal.Signals(signum).name}" in failure and "Traceback" not in failure
+    assert list((tmp_path / "model").iterdir()) == []
+
+
+def test_ctrl_c_during_training_exits_130(tmp_path):
+    process = start(tmp_path, {"epochs": 100000})
+    log = wait_for(process, " epoch=5 ")
+    process.send_signal(signal.SIGINT)
+    log += finish(process)
+    assert process.returncode == 130, log
+    assert "stopped by SIGINT (Ctrl-C)" in (tmp_path / "output" / "failure").read_text()
+
+
+def test_sigterm_in_script_mode_stops_the_script_and_leaves_a_reason(tmp_path):
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "slow.py").write_text("import time\nprint('script started', flush=True)\ntime.sleep(300)\n")
+    process = start(tmp_path / "job", {"sagemaker_program": "slow.py", "sagemaker_submit_directory": str(source)})
+    log = wait_for(process, "script started")
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    log += finish(process)
+    assert process.returncode == 143, log
+    assert time.monotonic() - started < 60
+    assert "stopped by SIGTERM" in (tmp_path / "job" / "output" / "failure").read_text()
+
+
+def test_local_refuses_a_folder_it_did_not_lay_out(tmp_path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "mine.pt").write_text("the user's own model")
+    with pytest.raises(LayoutError, match="is not empty and was not laid out by sagemaker-dgl local"):
+        lay_out_job(tmp_path, {}, {})
+    assert (tmp_path / "model" / "mine.pt").read_text() == "the user's own model"
+    completed = subprocess.run([str(Path(sys.executable).parent / "sagemaker-dgl"), "local", "--base-dir",
+                                str(tmp_path)], capture_output=True, text=True)
+    assert completed.returncode == 2 and "--force" in completed.stderr
+    assert (tmp_path / "model" / "mine.pt").exists()
+
+
+def test_local_never_deletes_a_channel_inside_the_job_folder(tmp_path):
+    lay_out_job(tmp_path, {}, {})
+    data = write_csv_graph(tmp_path / "input" / "mydata")
+    before = snapshot(data)
+    with pytest.raises(LayoutError, match="lies inside the job folder"):
+        lay_out_job(tmp_path, {}, {"train": data})
+    assert snapshot(data) == before
+
+
+def test_local_names_the_users_missing_channel_path(tmp_path):
+    completed = subprocess.run([str(Path(sys.executable).parent / "sagemaker-dgl"), "local", "--base-dir",
+                                str(tmp_path / "job"), "--channel", "train=/nonexistent/cora"],
+                               capture_output=True, text=True)
+    assert completed.returncode == 2 and "channel 'train': /nonexistent/cora is not a folder" in completed.stderr
+
+
+def test_every_json_output_parses_strictly(tmp_path):
+    job = run_job(tmp_path, {"epochs": 5})
+    assert job.returncode == 0, job.log
+    for path in [tmp_path / "output" / "data" / "metrics.json", tmp_path / "model" / "model_config.json"]:
+        json.loads(path.read_text(), parse_constant=lambda name: pytest.fail(f"{path} holds {name}"))
