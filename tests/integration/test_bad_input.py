@@ -122,6 +122,41 @@ def write_script(directory: Path) -> Path:
     return directory
 
 
+def sparse_ids_graph(tmp: Path) -> Path:
+    """A CSV graph whose node ids are 0, 10, 20, ... (DGL numbers its nodes 0, 1, 2, ...)."""
+    directory = write_csv_graph(tmp / "g", num_nodes=60, masks=False)
+    nodes = (directory / "nodes.csv").read_text().splitlines()
+    (directory / "nodes.csv").write_text("\n".join([nodes[0]] + [f"{int(r.split(',')[0]) * 10},{r.split(',', 1)[1]}"
+                                                                for r in nodes[1:]]) + "\n")
+    edges = (directory / "edges.csv").read_text().splitlines()
+    (directory / "edges.csv").write_text("\n".join([edges[0]] + [",".join(str(int(v) * 10) for v in e.split(","))
+                                                                for e in edges[1:]]) + "\n")
+    return directory
+
+
+CASES["split channel id that is not a node_id"] = (
+    {}, lambda tmp: {"train": sparse_ids_graph(tmp), "validation": ids_channel(tmp / "val", [10, 20, 15])},
+    ["ids.txt line 3 in channel 'validation': node id 15 is not in the graph (the node_id values of nodes.csv)"])
+def unknown_edge_graph(tmp: Path) -> Path:
+    directory = write_csv_graph(tmp / "g")
+    with open(directory / "edges.csv", "a") as handle:
+        handle.write("0,999\n")
+    return directory
+
+
+CASES["edge to an unknown node"] = ({}, lambda tmp: {"train": unknown_edge_graph(tmp)},
+                                    ["names node 999, which the node file does not list"])
+
+
+def test_split_channels_use_the_node_ids_of_the_data(tmp_path):
+    channels = {"train": sparse_ids_graph(tmp_path), "validation": ids_channel(tmp_path / "val", [0, 10, 20]),
+                "test": ids_channel(tmp_path / "test", [30, 590])}
+    job = run_job(tmp_path / "job", {"epochs": 5}, channels)
+    assert job.returncode == 0, job.log[-3000:]
+    config = json.loads((tmp_path / "job" / "model" / "model_config.json").read_text())
+    assert (config["data"]["num_val_nodes"], config["data"]["num_test_nodes"]) == (3, 2)
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_bad_input_fails_cleanly(tmp_path, name):
     hyperparameters, make_channels, fragments = CASES[name]

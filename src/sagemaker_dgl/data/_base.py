@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+import numpy as np
 import torch
 from dgl import DGLGraph
 
@@ -17,11 +18,15 @@ from ..registry import Registry
 
 @dataclass
 class GraphData:
-    """One homogeneous graph with its node data (``feat``, ``label``, optional ``*_mask``)."""
+    """One homogeneous graph with its node data (``feat``, ``label``, optional ``*_mask``).
+
+    ``node_ids`` holds the ids the data files give the nodes, by node index (None: the indices
+    themselves); files that name nodes (split channels) use these ids."""
 
     graph: DGLGraph
     name: str
     info: Dict[str, Any] = field(default_factory=dict)
+    node_ids: Optional[np.ndarray] = None
 
 
 @dataclass

@@ -293,7 +293,7 @@ class NodeClassification(Task):
         """Masks from the split channels, else the graph's, else a seeded random split of the
         labelled nodes; a split missing next to split channels is carved from the training nodes."""
         hp = self.hp.task
-        fixed = {split: _read_node_ids(Path(self.channels[channel]), channel, graph.num_nodes())
+        fixed = {split: _read_node_ids(Path(self.channels[channel]), channel, self.data.node_ids, graph.num_nodes())
                  for channel, split in SPLIT_CHANNELS.items() if channel in self.channels}
         if not fixed and all(f"{split}_mask" in graph.ndata for split in SPLITS):
             masks = {split: graph.ndata[f"{split}_mask"].bool() for split in SPLITS}
@@ -321,22 +321,34 @@ class NodeClassification(Task):
         return masks
 
 
-def _read_node_ids(directory: Path, channel: str, num_nodes: int) -> torch.Tensor:
-    """Node ids of a split channel: one per line (first column), an optional header line."""
-    ids: List[int] = []
+def _read_node_ids(directory: Path, channel: str, node_ids: Optional[np.ndarray], num_nodes: int) -> torch.Tensor:
+    """Node indices of a split channel: one node id per line (first column, an optional header
+    line), the ids of the data files (``node_ids``; None: indices 0..N-1)."""
+    indices: List[int] = []
     for path in channel_files(directory, channel):
-        lines = [line.strip() for line in path.read_text().splitlines() if line.strip()]
-        fields = [re.split(r"[,\s]+", line)[0] for line in lines]
-        if fields and not fields[0].lstrip("-").isdigit():
-            fields = fields[1:]  # header, e.g. "node_id"
-        try:
-            ids.extend(int(field) for field in fields)
-        except ValueError as error:
-            raise DataFormatError(f"{path.name} in channel '{channel}' must list node ids ({error})") from None
-    tensor = torch.tensor(ids, dtype=torch.int64)
-    if len(ids) == 0 or tensor.min() < 0 or tensor.max() >= num_nodes:
-        raise DataFormatError(f"channel '{channel}' lists node ids outside 0..{num_nodes - 1} (or none at all)")
-    return tensor
+        lines = [line.strip() for line in path.read_text().splitlines()]
+        fields = [(number, re.split(r"[,\s]+", line)[0]) for number, line in enumerate(lines, 1) if line]
+        numeric = node_ids is None or node_ids.dtype.kind in "iu"
+        if fields and (fields[0][1] == "node_id" or (numeric and not fields[0][1].lstrip("-").isdigit())):
+            fields = fields[1:]  # header
+        for number, field in fields:
+            try:
+                value = int(field) if numeric else field
+            except ValueError:
+                raise DataFormatError(
+                    f"{path.name} line {number} in channel '{channel}': {field!r} is not a node id"
+                ) from None
+            index = value if node_ids is None else int(np.searchsorted(node_ids, value))
+            known = 0 <= index < num_nodes and (node_ids is None or node_ids[index] == value)
+            if not known:
+                raise DataFormatError(
+                    f"{path.name} line {number} in channel '{channel}': node id {value} is not in the graph "
+                    f"({'ids 0..' + str(num_nodes - 1) if node_ids is None else 'the node_id values of nodes.csv'})"
+                )
+            indices.append(index)
+    if not indices:
+        raise DataFormatError(f"channel '{channel}' lists no node ids")
+    return torch.tensor(indices, dtype=torch.int64)
 
 
 def _check_disjoint(masks: Dict[str, torch.Tensor], where: str) -> None:
