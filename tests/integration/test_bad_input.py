@@ -47,6 +47,16 @@ def csv_with_masks(directory: Path, edit) -> Path:
     return directory
 
 
+def edit_row(directory: Path, row: int, label=None, feat=None) -> Path:
+    """Replace the label or the features of data row ``row`` (1-based) of nodes.csv."""
+    lines = (directory / "nodes.csv").read_text().splitlines()
+    head, old_feat, tail = lines[row].split('"')
+    node, old_label = head.rstrip(",").split(",")
+    lines[row] = f'{node},{label if label is not None else old_label},"{feat if feat is not None else old_feat}"{tail}'
+    (directory / "nodes.csv").write_text("\n".join(lines) + "\n")
+    return directory
+
+
 def ids_channel(directory: Path, ids) -> Path:
     directory.mkdir(parents=True)
     (directory / "ids.txt").write_text("\n".join(map(str, ids)) + "\n")
@@ -90,7 +100,16 @@ CASES = {
     "overlapping masks": ({}, lambda tmp: {"train": csv_with_masks(tmp / "g", lambda f: ["True", "True", f[2]])},
                           ["masks of dataset 'generated' overlap", "in both 'train' and 'val'"]),
     "empty mask cell": ({}, lambda tmp: {"train": csv_with_masks(tmp / "g", lambda f: [f[0], "", f[2]])},
-                        ["overlap", "empty mask cell"]),
+                        ["nodes.csv data row 1, column 'val_mask': an empty cell is not true/false"]),
+    # CSV cells, named by file, row and column
+    "text in a feature": ({}, lambda tmp: {"train": edit_row(write_csv_graph(tmp / "g"), 3, feat="abc, 1, 2, 3, 4, 5, 6, 7")},
+                          ["nodes.csv data row 3, column 'feat': 'abc' is not a number"]),
+    "ragged feature row": ({}, lambda tmp: {"train": edit_row(write_csv_graph(tmp / "g"), 2, feat="1, 2, 3")},
+                           ["nodes.csv data row 2, column 'feat': 3 values where the other rows have 8"]),
+    "text label": ({}, lambda tmp: {"train": edit_row(write_csv_graph(tmp / "g"), 4, label="cat")},
+                   ["nodes.csv data row 4, column 'label': 'cat' is not an integer class"]),
+    "fractional label": ({}, lambda tmp: {"train": edit_row(write_csv_graph(tmp / "g"), 4, label="1.5")},
+                         ["nodes.csv data row 4, column 'label': '1.5' is not an integer class"]),
     # Planetoid files that load but make no sense
     "negative neighbour id": ({}, lambda tmp: {"train": planetoid_copy(tmp, "graph", {0: [-3, 1], 1: [0]})},
                               ["ind.cora.graph: edge 0 -> -3 names a node outside 0..2707"]),
@@ -145,7 +164,26 @@ def unknown_edge_graph(tmp: Path) -> Path:
 
 
 CASES["edge to an unknown node"] = ({}, lambda tmp: {"train": unknown_edge_graph(tmp)},
-                                    ["names node 999, which the node file does not list"])
+                                    ["an edge in edges.csv names node 999, which nodes.csv does not list"])
+
+
+@pytest.mark.parametrize("edit", ["no edges", "extra columns"])
+def test_unusual_but_valid_csv_graphs_train(tmp_path, edit):
+    directory = write_csv_graph(tmp_path / "g", num_nodes=60)
+    if edit == "no edges":
+        (directory / "edges.csv").write_text("src_id,dst_id\n")
+    else:
+        lines = (directory / "nodes.csv").read_text().splitlines()
+        (directory / "nodes.csv").write_text("\n".join([lines[0] + ",note"] + [line + ",free text, here"[:10]
+                                                                              for line in lines[1:]]) + "\n")
+        edges = (directory / "edges.csv").read_text().splitlines()
+        (directory / "edges.csv").write_text("\n".join([edges[0] + ",weight"] + [e + ",0.5" for e in edges[1:]]) + "\n")
+    job = run_job(tmp_path / "job", {"model": "graphsage", "epochs": 20}, {"train": directory})
+    assert job.returncode == 0, job.log[-3000:]
+    history = job.metrics["history"]
+    assert history[-1]["train_loss"] < history[0]["train_loss"], "it learns"
+    if edit == "extra columns":
+        assert "ignoring columns ['note']" in job.log and "ignoring columns ['weight']" in job.log
 
 
 def test_split_channels_use_the_node_ids_of_the_data(tmp_path):

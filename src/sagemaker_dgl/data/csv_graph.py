@@ -8,22 +8,120 @@ Expected files in the channel (https://docs.dgl.ai/guide/data-loadcsv.html)::
 
 Without masks the labelled nodes (label >= 0) get a seeded random split
 (``train_fraction``/``val_fraction``). One homogeneous graph per dataset.
+
+DGL reads the files; the columns go through :class:`NodeColumns` and :class:`EdgeColumns`
+(``CSVDataset``'s parser hooks) instead of DGL's default parser, which evaluates every cell as
+Python (slow, and a text cell fails with ``malformed node or string``): ``feat`` must be numbers
+of one length per row, ``label`` integers, masks true/false; a bad cell is named by file, data
+row and column, and columns node classification does not read are ignored (and logged).
 """
+import logging
 from pathlib import Path
+from typing import Dict
 
 import numpy as np
+import pandas as pd
+import torch
 
 from ..errors import DataFormatError, JobInterrupted
 from ._base import GraphData, register_format
+
+logger = logging.getLogger(__name__)
+TRUE = {"true", "1", "1.0"}
+FALSE = {"false", "0", "0.0"}
 
 
 def _detect(directory: Path) -> bool:
     return (Path(directory) / "meta.yaml").is_file()
 
 
+def _bad(file_name: str, row: int, column: str, problem: str) -> DataFormatError:
+    return DataFormatError(f"{file_name} data row {row + 1}, column '{column}': {problem}")
+
+
+def _vectors(values: pd.Series, file_name: str, column: str) -> np.ndarray:
+    """``"0.1, 0.2"`` cells (or plain numbers) -> a float32 ``(rows, width)`` array, every cell checked."""
+    if pd.api.types.is_numeric_dtype(values):
+        numbers = values.to_numpy(dtype=np.float64).reshape(-1, 1)
+    else:
+        cells = values.fillna("").astype(str).str.strip("[] ").str.split(",", expand=True)
+        lengths = cells.notna().sum(axis=1).to_numpy()
+        usual = int(np.bincount(lengths).argmax())
+        if (lengths != usual).any():
+            row = int(np.flatnonzero(lengths != usual)[0])
+            raise _bad(file_name, row, column, f"{lengths[row]} values where the other rows have {usual}; "
+                                               "every row needs the same number of features")
+        text = cells.apply(lambda part: part.str.strip())
+        numbers = text.apply(lambda part: pd.to_numeric(part, errors="coerce")).to_numpy(dtype=np.float64)
+        if np.isnan(numbers).any():
+            row, position = (int(i[0]) for i in np.nonzero(np.isnan(numbers)))
+            raise _bad(file_name, row, column, f"{text.iat[row, position]!r} is not a number")
+    if not np.isfinite(numbers).all():
+        row = int(np.flatnonzero(~np.isfinite(numbers).all(axis=1))[0])
+        raise _bad(file_name, row, column, "NaN or infinite feature values")
+    return numbers.astype(np.float32)
+
+
+def _integers(values: pd.Series, file_name: str, column: str) -> np.ndarray:
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.isnan(numbers) | (numbers != np.round(numbers))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise _bad(file_name, row, column, f"{_plain(values.iat[row])!r} is not an integer class (use -1 for an "
+                                           "unlabelled node)")
+    return numbers.astype(np.int64)
+
+
+def _booleans(values: pd.Series, file_name: str, column: str) -> np.ndarray:
+    text = values.astype(str).str.strip().str.lower()
+    known = text.isin(TRUE | FALSE).to_numpy()
+    if not known.all():
+        row = int(np.flatnonzero(~known)[0])
+        shown = "an empty cell" if values.isna().iat[row] or not str(values.iat[row]).strip() else repr(values.iat[row])
+        raise _bad(file_name, row, column, f"{shown} is not true/false (1/0)")
+    return text.isin(TRUE).to_numpy()
+
+
+class NodeColumns:
+    """The ``ndata_parser`` of ``CSVDataset``: the node columns node classification reads."""
+
+    def __init__(self, file_name: str):
+        self.file_name = file_name
+
+    def __call__(self, frame: pd.DataFrame) -> Dict[str, np.ndarray]:
+        data, ignored = {}, []
+        for column in frame:
+            if column == "feat":
+                data[column] = _vectors(frame[column], self.file_name, column)
+            elif column == "label":
+                data[column] = _integers(frame[column], self.file_name, column)
+            elif column in ("train_mask", "val_mask", "test_mask"):
+                data[column] = _booleans(frame[column], self.file_name, column)
+            else:
+                ignored.append(column)
+        if ignored:
+            logger.info("%s: ignoring columns %s (node classification reads feat, label and the *_mask columns)",
+                        self.file_name, ignored)
+        return data
+
+
+class EdgeColumns:
+    """The ``edata_parser`` of ``CSVDataset``: node classification reads no edge columns."""
+
+    def __init__(self, file_name: str):
+        self.file_name = file_name
+
+    def __call__(self, frame: pd.DataFrame) -> Dict[str, np.ndarray]:
+        if len(frame.columns):
+            logger.info("%s: ignoring columns %s (node classification reads src_id and dst_id)", self.file_name,
+                        list(frame.columns))
+        return {}
+
+
 @register_format("csv", detect=_detect, expects="meta.yaml, nodes.csv, edges.csv", produces=GraphData)
 def load_csv_graph(directory: Path, name=None) -> GraphData:
     """Read a DGL CSV dataset from ``directory`` (the channel stays read-only: no cache is written)."""
+    import yaml
     from dgl.data import CSVDataset
 
     class _UncachedCSVDataset(CSVDataset):
@@ -33,21 +131,31 @@ def load_csv_graph(directory: Path, name=None) -> GraphData:
         def save(self):
             pass
 
+    directory = Path(directory)
     if not _detect(directory):
         raise DataFormatError(f"no meta.yaml in {directory}; the CSV format needs meta.yaml, nodes.csv, edges.csv")
     try:
-        dataset = _UncachedCSVDataset(str(directory), verbose=False)
+        meta = yaml.safe_load((directory / "meta.yaml").read_text())
+        node_file, edge_file = meta["node_data"][0]["file_name"], meta["edge_data"][0]["file_name"]
+    except Exception as error:  # a YAML error, a missing key, a list where a mapping belongs ...
+        raise DataFormatError(f"meta.yaml in {directory} does not name node_data and edge_data files ({error})") \
+            from None
+    try:
+        if pd.read_csv(directory / edge_file, usecols=["src_id", "dst_id"]).empty:
+            return _without_edges(directory, node_file, meta.get("dataset_name", directory.name))
+        dataset = _UncachedCSVDataset(str(directory), verbose=False, ndata_parser=NodeColumns(node_file),
+                                      edata_parser=EdgeColumns(edge_file))
         if len(dataset) != 1:
             raise DataFormatError(f"the CSV dataset holds {len(dataset)} graphs; node classification needs one")
         graph = dataset[0]
-        node_ids = _node_ids(directory)
+        node_ids = np.unique(pd.read_csv(directory / node_file, usecols=["node_id"])["node_id"].to_numpy())
     except (DataFormatError, JobInterrupted):
         raise
     except KeyError as error:  # DGL maps an edge's node id that the node file does not list
         raise DataFormatError(
-            f"an edge in {directory} names node {_plain(error.args[0])}, which the node file does not list"
+            f"an edge in {edge_file} names node {_plain(error.args[0])}, which {node_file} does not list"
         ) from None
-    except Exception as error:  # DGL raises DGLError, KeyError, ValueError, pydantic errors ... on bad files
+    except Exception as error:  # DGL raises DGLError, ValueError, pydantic errors ... on bad files
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DataFormatError(f"cannot read the CSV dataset in {directory}: {first_line}") from None
     if graph.is_homogeneous is False:
@@ -55,16 +163,17 @@ def load_csv_graph(directory: Path, name=None) -> GraphData:
     return GraphData(graph=graph, name=dataset.name, info={"format": "csv"}, node_ids=node_ids)
 
 
+def _without_edges(directory: Path, node_file: str, name: str) -> GraphData:
+    """A graph with nodes and no edges (DGL's CSV reader cannot build one): still a valid graph."""
+    import dgl
+
+    frame = pd.read_csv(directory / node_file).sort_values("node_id")
+    data = NodeColumns(node_file)(frame.drop(columns="node_id"))
+    graph = dgl.graph(([], []), num_nodes=len(frame))
+    graph.ndata.update({key: torch.from_numpy(value) for key, value in data.items()})
+    return GraphData(graph=graph, name=name, info={"format": "csv"}, node_ids=frame["node_id"].to_numpy())
+
+
 def _plain(value) -> str:
     """``np.int64(999)`` -> ``'999'``."""
     return str(value.item() if isinstance(value, np.generic) else value)
-
-
-def _node_ids(directory: Path) -> np.ndarray:
-    """The ``node_id`` values by node index: DGL numbers nodes in the order of their sorted ids."""
-    import pandas as pd
-    import yaml
-
-    meta = yaml.safe_load((Path(directory) / "meta.yaml").read_text())
-    node_file = Path(directory) / meta["node_data"][0]["file_name"]
-    return np.unique(pd.read_csv(node_file, usecols=["node_id"])["node_id"].to_numpy())

@@ -357,8 +357,8 @@ def _check_disjoint(masks: Dict[str, torch.Tensor], where: str) -> None:
         shared = int((masks[first] & masks[second]).sum())
         if shared:
             raise DataFormatError(
-                f"{where} overlap: {shared} node(s) are in both '{first}' and '{second}' (an empty mask cell counts "
-                "as true); each node may be in one split at most"
+                f"{where} overlap: {shared} node(s) are in both '{first}' and '{second}'; each node may be in one "
+                "split at most"
             )
 
 
