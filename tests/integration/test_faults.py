@@ -138,3 +138,12 @@ def test_a_read_only_folder_fails_before_training(tmp_path, folder):
         failure = (tmp_path / "output" / "failure").read_text()
         assert f"{tmp_path / folder} is not a writable folder (Read-only file system)" in failure, failure
         assert " epoch=1 " not in completed.stdout + completed.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0 and not in_ci(), reason="mounting a tmpfs needs root")
+def test_a_read_only_output_folder_exits_non_zero_with_the_reason_on_stderr(tmp_path):
+    lay_out_job(tmp_path, {}, {})
+    with tmpfs(tmp_path / "output", "ro,size=1m"):
+        completed = run_on(tmp_path)
+        assert completed.returncode == 1
+        assert f"{tmp_path / 'output'} is not a writable folder (Read-only file system)" in completed.stderr

@@ -175,3 +175,9 @@ def test_registry_errors_reach_the_failure_file_as_client_errors():
 
     with pytest.raises(ClientError, match="unknown model 'nope'"):
         MODELS.get("nope")
+
+
+def test_many_unknown_keys_still_fit_the_failure_reason():
+    with pytest.raises(ConfigError) as error:
+        parse(**{f"unknown_key_number_{i}": "1" for i in range(40)})
+    assert len(str(error.value)) < 1024 and "unknown hyperparameter" in str(error.value)

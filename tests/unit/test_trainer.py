@@ -180,3 +180,36 @@ def test_divergence_gives_the_tasks_own_advice(monkeypatch):
                         lambda self, model, batch: Step(torch.tensor(float("nan"), requires_grad=True), {}, 1))
     with pytest.raises(TrainingDivergedError, match=r"train_loss=nan at epoch 1 .*\. Scale the targets$"):
         fit(Regression(), epochs=2)
+
+
+def test_a_stop_without_checkpoints_does_not_promise_a_resume(monkeypatch):
+    import os
+    import signal
+
+    from sagemaker_dgl.errors import JobInterrupted
+
+    original = Regression.training_step
+
+    def step_then_stop(self, model, batch):
+        os.kill(os.getpid(), signal.SIGTERM)  # the loop's flag: the epoch ends, then the job stops
+        return original(self, model, batch)
+
+    monkeypatch.setattr(Regression, "training_step", step_then_stop)
+    with pytest.raises(JobInterrupted, match=r"stopped by SIGTERM after epoch 1 \(checkpoints are off, so a new job "
+                                             r"starts over; set checkpoint_s3_uri"):
+        fit(Regression(), epochs=3)
+
+
+def test_an_unexpected_error_puts_its_own_message_first(monkeypatch):
+    from sagemaker_dgl import training
+    from sagemaker_dgl.errors import UnexpectedError
+
+    def broken(env):
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+    monkeypatch.setattr(training, "train", broken)
+    monkeypatch.setattr(training.environment, "Environment", lambda: None)
+    with pytest.raises(UnexpectedError) as error:
+        training.main()
+    assert str(error.value).startswith("RuntimeError: CUDA error: an illegal memory access was encountered")
+    assert "the log has the traceback" in str(error.value) and len(str(error.value)) < 1024
