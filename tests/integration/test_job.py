@@ -79,7 +79,7 @@ def test_predictor_classifies_a_graph_it_was_not_trained_on(tmp_path):
     torch.testing.assert_close(probabilities.sum(1), torch.ones(150))
     accuracy = (probabilities.argmax(1) == other.ndata["label"]).float().mean().item()
     assert accuracy >= 0.7 and accuracy >= job.metrics["final"]["test_accuracy"] - 0.1, accuracy  # chance: 0.33
-    with pytest.raises(SageMakerDGLError, match="save_graph=false"):
+    with pytest.raises(SageMakerDGLError, match="did not save the training graph"):
         predictor.predict(nodes=[0])
 
 

@@ -66,3 +66,15 @@ def test_failed_save_leaves_the_model_folder_empty(tmp_path):
 def test_not_a_model_folder(tmp_path):
     with pytest.raises(SageMakerDGLError, match="is not a sagemaker_dgl model folder"):
         sagemaker_dgl.load_model(tmp_path)
+
+
+@pytest.mark.parametrize("save_graph, limit, saved", [(None, 1 << 30, True), (None, 1000, False), ("true", 1000, True),
+                                                      ("false", 1 << 30, False)])
+def test_the_training_graph_is_saved_when_small_or_asked_for(tmp_path, monkeypatch, save_graph, limit, saved):
+    import sagemaker_dgl.tasks.node_classification as node_classification
+
+    monkeypatch.setattr(node_classification, "SAVE_GRAPH_BYTES", limit)
+    hp = Hyperparameters.from_sagemaker({} if save_graph is None else {"save_graph": save_graph})
+    task = TASKS.get("node_classification")(hp, node_classification_example(), {}, torch.device("cpu"))
+    assets = task.save_assets(None, tmp_path)
+    assert (assets == {"graph": "graph.bin"}) == saved and (tmp_path / "graph.bin").exists() == saved

@@ -9,6 +9,7 @@ neighbour-sampled mini-batches and evaluates with exact layer-wise inference.
 Loss: cross-entropy on the training nodes; metrics ``<split>_loss`` and ``<split>_accuracy``;
 the objective is ``val_accuracy`` (ties: lower ``val_loss``).
 """
+import logging
 import re
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -28,6 +29,8 @@ from ..sampling import ReproducibleNeighborSampler
 from ._base import Objective, Predictor, Step, Task, register_task
 from ._splits import RandomSplitHyperparameters, random_split
 
+logger = logging.getLogger(__name__)
+
 #: Below this share of non-zero entries, features stay sparse for models that accept them.
 SPARSE_DENSITY = 0.1
 SPLITS = ("train", "val", "test")
@@ -35,6 +38,8 @@ SPLITS = ("train", "val", "test")
 SPLIT_CHANNELS = {"validation": "val", "test": "test"}
 #: The training graph saved with the model (DGL's binary format), when ``save_graph``.
 GRAPH_FILE = "graph.bin"
+#: ``save_graph`` unset: save graphs whose features and edges take at most this many bytes.
+SAVE_GRAPH_BYTES = 256 << 20
 
 
 class NodeClassificationHyperparameters(RandomSplitHyperparameters):
@@ -51,9 +56,10 @@ class NodeClassificationHyperparameters(RandomSplitHyperparameters):
     num_classes: Optional[int] = hyperparameter(
         None, "Number of classes; inferred from the labels when unset. Labels must be below it.", gt=1
     )
-    save_graph: bool = hyperparameter(
-        True, "Save the training graph and features with the model, so that its predictor classifies "
-        "the training graph's nodes by id; false keeps model.tar.gz small.", resumable=True,
+    save_graph: Optional[bool] = hyperparameter(
+        None, "Save the training graph and features with the model (graph.bin), so that its predictor classifies "
+        "the training graph's nodes by id. Unset: when they take at most 256 MiB (a 1M-node graph with 128 "
+        "features takes about 800 MiB of model.tar.gz).", resumable=True,
     )
 
     @field_validator("fanouts", mode="before")
@@ -126,7 +132,8 @@ class NodeClassificationPredictor(Predictor):
         path = self.model_dir / GRAPH_FILE
         if not path.is_file():
             raise SageMakerDGLError(
-                f"{path} is missing (the job ran with save_graph=false): pass graph=... and features=..."
+                f"{path} is missing (the job did not save the training graph; see save_graph): pass graph=... and "
+                "features=..."
             )
         graphs, _ = dgl.load_graphs(str(path))
         return graphs[0]
@@ -273,7 +280,11 @@ class NodeClassification(Task):
 
     # --- Artifacts and outputs ---
     def save_assets(self, model, directory: Path):
-        if not self.hp.task.save_graph:
+        size = self.raw_features.numel() * 4 + self.data.graph.num_edges() * 16
+        if not (self.hp.task.save_graph if self.hp.task.save_graph is not None else size <= SAVE_GRAPH_BYTES):
+            if self.hp.task.save_graph is None:
+                logger.info("not saving the training graph with the model (about %d MiB); set save_graph=true to "
+                            "save it", size >> 20)
             return {}
         graph = dgl.graph(self.data.graph.edges(), num_nodes=self.data.graph.num_nodes())
         graph.ndata["feat"] = self.raw_features
