@@ -186,8 +186,10 @@ def test_a_stop_without_checkpoints_does_not_promise_a_resume(monkeypatch):
     import os
     import signal
 
+    from sagemaker_dgl import signals
     from sagemaker_dgl.errors import JobInterrupted
 
+    monkeypatch.setattr(signals, "received", None)  # restored after the test: the stop sets it
     original = Regression.training_step
 
     def step_then_stop(self, model, batch):
