@@ -12,6 +12,7 @@
 Files are written to a staging folder inside the model folder and renamed into place at the end,
 so a failed job leaves ``/opt/ml/model`` empty. :func:`load_model` returns the task's predictor.
 """
+import errno
 import json
 import math
 import os
@@ -19,7 +20,7 @@ import platform
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Dict, Union
+from typing import Any, Callable, Dict, Optional, Union
 
 import torch
 
@@ -58,11 +59,16 @@ def dumps(value: Any) -> str:
 DISK_FULL_BYTES = 1 << 20
 
 
-def disk_full_message(directory: Path, free: int, error: Exception) -> str:
-    """What to do when writing into ``directory`` failed on a (nearly) full disk."""
-    return (f"No space left on device: writing to {directory} failed with {free} bytes free "
-            f"({type(error).__name__}: {str(error)[:200]}). Give the job more disk (the Estimator's volume_size) "
-            "or save less (for node classification: save_graph=false)")
+def disk_full_error(directory: Path, error: Exception) -> Optional[OutputError]:
+    """What to do when writing into ``directory`` failed on a full disk (ENOSPC, or any error with
+    less than :data:`DISK_FULL_BYTES` free: torch and DGL report a failed write without the errno);
+    None when the disk is not full."""
+    free = shutil.disk_usage(directory).free if directory.exists() else 0
+    if getattr(error, "errno", None) != errno.ENOSPC and free >= DISK_FULL_BYTES:
+        return None
+    return OutputError(f"No space left on device: writing to {directory} failed with {free} bytes free "
+                       f"({type(error).__name__}: {str(error)[:200]}). Give the job more disk (the Estimator's "
+                       "volume_size) or save less (for node classification: save_graph=false)")
 
 
 def save(model_dir: Path, model: torch.nn.Module, config: Dict[str, Any],
@@ -82,12 +88,12 @@ def save(model_dir: Path, model: torch.nn.Module, config: Dict[str, Any],
             os.replace(path, model_dir / path.name)
             moved.append(model_dir / path.name)
     except BaseException as error:
-        free = shutil.disk_usage(model_dir).free
+        full = disk_full_error(model_dir, error) if isinstance(error, Exception) else None  # before the clean-up
         shutil.rmtree(staging, ignore_errors=True)
         for path in moved:
             path.unlink(missing_ok=True)
-        if isinstance(error, Exception) and free < DISK_FULL_BYTES:
-            raise OutputError(disk_full_message(model_dir, free, error)) from error
+        if full:
+            raise full from error
         raise
     shutil.rmtree(staging, ignore_errors=True)
 

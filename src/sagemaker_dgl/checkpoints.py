@@ -11,15 +11,14 @@ import logging
 import os
 import random
 import re
-import shutil
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
 
-from .artifacts import DISK_FULL_BYTES, disk_full_message
-from .errors import JobInterrupted, OutputError
+from .artifacts import disk_full_error
+from .errors import JobInterrupted
 
 logger = logging.getLogger(__name__)
 KEEP = 2
@@ -56,10 +55,10 @@ def save(directory: Path, fingerprint: str, epoch: int, state: Dict[str, Any]) -
     try:
         torch.save({**state, "fingerprint": fingerprint}, tmp)
     except Exception as error:
-        free = shutil.disk_usage(directory).free
+        full = disk_full_error(directory, error)  # before the clean-up frees space
         tmp.unlink(missing_ok=True)
-        if free < DISK_FULL_BYTES:
-            raise OutputError(disk_full_message(directory, free, error)) from error
+        if full:
+            raise full from error
         raise
     os.replace(tmp, path)
     for old in _run_checkpoints(directory, fingerprint)[:-KEEP]:
@@ -72,7 +71,8 @@ def load_latest(directory: Optional[Path], fingerprint: str) -> Optional[Dict[st
     """The newest readable checkpoint of this run (``fingerprint``) in ``directory``, else None."""
     if directory is None or not directory.is_dir():
         return None
-    for path in reversed(_run_checkpoints(directory, fingerprint)):
+    own = _run_checkpoints(directory, fingerprint)
+    for path in reversed(own):
         try:
             state = torch.load(path, map_location="cpu", weights_only=False)
         except JobInterrupted:
@@ -85,7 +85,7 @@ def load_latest(directory: Optional[Path], fingerprint: str) -> Optional[Dict[st
             continue
         logger.info("resuming from checkpoint %s (epoch %d)", path, state["epoch"])
         return state
-    others = [p.name for p in directory.glob("checkpoint-*.pt") if p not in _run_checkpoints(directory, fingerprint)]
+    others = [p.name for p in directory.glob("checkpoint-*.pt") if p not in own]
     if others:
         logger.info("not resuming: %d checkpoint(s) in %s belong to runs with other hyperparameters or data "
                     "(left in place)", len(others), directory)

@@ -5,7 +5,6 @@ and what it saves. The places that change for several processes are named: :func
 chooses the device, :mod:`.artifacts` and :mod:`.checkpoints` write files, the trainer checks
 the SIGTERM flag.
 """
-import difflib
 import hashlib
 import json
 import logging
@@ -24,6 +23,7 @@ from .errors import ChannelError, ConfigError
 from .metrics import format_metrics
 from .models import create_model
 from .plots import plot_learning_curves
+from .registry import closest
 from .sampling import seed_dgl
 from .tasks import TASKS
 from .trainer import Trainer
@@ -102,8 +102,8 @@ def _check_channels(channels, task: str, known) -> None:
     """A channel the task does not read would be ignored silently: fail instead."""
     for name in channels:
         if name not in known:
-            close = difflib.get_close_matches(name.lower(), known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            close = closest(name, known)
+            hint = f" (did you mean {close!r}?)" if close else ""
             raise ChannelError(
                 f"channel {name!r} is not one that task {task} reads{hint}; its channels: {', '.join(known)}"
             )

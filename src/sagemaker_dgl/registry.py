@@ -6,7 +6,7 @@ Names match case-insensitively (``model=GCN`` is ``gcn``); an unknown name is a
 :class:`UnknownNameError` that lists the choices and the closest one.
 """
 import difflib
-from typing import Any, Callable, Dict, Generic, List, TypeVar
+from typing import Any, Callable, Dict, Generic, Iterable, List, Optional, TypeVar
 
 from .errors import ConfigError
 
@@ -15,6 +15,12 @@ Entry = TypeVar("Entry")
 
 class UnknownNameError(ConfigError):
     """A hyperparameter names a task, model, format or dataset that is not registered."""
+
+
+def closest(name: Any, choices: Iterable[str], cutoff: float = 0.6) -> Optional[str]:
+    """The choice most like ``name`` (case-insensitive), for "did you mean" hints; None if none is close."""
+    close = difflib.get_close_matches(str(name).lower(), list(choices), n=1, cutoff=cutoff)
+    return close[0] if close else None
 
 
 class Registry(Generic[Entry]):
@@ -46,8 +52,8 @@ class Registry(Generic[Entry]):
     def check(self, name: Any) -> str:
         """The registered spelling of ``name``, else :class:`UnknownNameError` naming the choices."""
         if name not in self:
-            close = difflib.get_close_matches(str(name).lower(), self.names(), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
+            close = closest(name, self.names())
+            hint = f" Did you mean {close!r}?" if close else ""
             raise UnknownNameError(
                 f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())} "
                 f"(hyperparameter {self.hyperparameter!r}).{hint}"

@@ -16,12 +16,11 @@ from typing import Any, Dict, List, Optional
 
 import torch
 
-from . import checkpoints
+from . import checkpoints, signals
 from .errors import ConfigError, JobInterrupted, TrainingDivergedError
 from .metrics import format_metrics
 from .optim import Optimization
 from .sampling import seed_dgl
-from . import signals
 
 logger = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from sagemaker_training import entry_point, environment
 from sagemaker_training.errors import ClientError
 
+from .artifacts import disk_full_error
 from .errors import ConfigError, UnexpectedError
 
 logger = logging.getLogger(__name__)
@@ -30,15 +31,10 @@ def main() -> None:
         raise
     except Exception as error:
         logger.exception("unexpected error")
-        raise UnexpectedError(describe_unexpected(error)) from error
-
-
-def describe_unexpected(error: Exception) -> str:
-    """``'OSError: [Errno 28] No space left on device ...'``, with advice where there is some."""
-    message = f"{type(error).__name__}: {error}"[:MESSAGE_ROOM]
-    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-        return f"{message}. The job's disk is full: give it more (the Estimator's volume_size) or save less"
-    return f"{message} (an unexpected error; the log has the traceback)"
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            raise disk_full_error(Path(error.filename or ".").parent, error) from error
+        raise UnexpectedError(f"{type(error).__name__}: {error}"[:MESSAGE_ROOM]
+                              + " (an unexpected error; the log has the traceback)") from error
 
 
 def train(env: environment.Environment) -> None:

@@ -10,7 +10,6 @@ SageMaker passes every value as a string, sometimes JSON-encoded (``"0.01"``, ``
 4. a model that does not serve the task: ``model 'transe' does not do task 'node_classification'; ...``;
 5. a wrong type or range: key, value and what is allowed; then the task's cross-group checks.
 """
-import difflib
 import json
 from dataclasses import dataclass
 from typing import Any, Dict, List, Literal, Mapping, Union, get_args, get_origin
@@ -18,6 +17,7 @@ from typing import Any, Dict, List, Literal, Mapping, Union, get_args, get_origi
 from pydantic import ValidationError
 
 from ..errors import ConfigError
+from ..registry import closest
 from .common import CommonHyperparameters
 from .groups import HyperparameterGroup
 
@@ -127,10 +127,10 @@ def _check_toolkit_keys(raw: Mapping[str, Any]) -> None:
     known = _toolkit_keys()
     for key in raw:
         if key.startswith(TOOLKIT_PREFIX) and key not in known:
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.85)
+            close = closest(key, known, cutoff=0.85)
             if close:
                 raise ConfigError(f"hyperparameter {key!r} is not one the SageMaker toolkit reads (did you mean "
-                                  f"{close[0]!r}?); it would be ignored")
+                                  f"{close!r}?); it would be ignored")
 
 
 def _check_known(values: Mapping[str, Any], owners: Mapping[str, List[str]]) -> None:
@@ -139,8 +139,8 @@ def _check_known(values: Mapping[str, Any], owners: Mapping[str, List[str]]) -> 
         return
     hints = []
     for key in unknown:
-        close = [COMMON_NAMES[key]] if key in COMMON_NAMES else difflib.get_close_matches(key, list(owners), n=1)
-        hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        close = COMMON_NAMES.get(key) or closest(key, owners)
+        hints.append(f"{key!r}" + (f" (did you mean {close!r}?)" if close else ""))
     message = f"unknown hyperparameter {', '.join(hints)}."
     valid = f" Valid hyperparameters: {', '.join(sorted(owners))}."
     raise ConfigError(_fit(message + valid if len(message + valid) <= MAX_MESSAGE else message))

@@ -177,13 +177,13 @@ class NodeClassification(Task):
         labels = graph.ndata["label"].long()
         masks = self._masks(graph, labels)
         self.num_classes = _check_labels(labels, masks, hp.task.num_classes, data.name)
-        self.needs_self_loops = MODELS.spec(hp.common.model, "node_classification").model_class.needs_self_loops
-        accepts_sparse = MODELS.spec(hp.common.model, "node_classification").model_class.accepts_sparse_features
+        model_class = MODELS.spec(hp.common.model, "node_classification").model_class
+        self.needs_self_loops = model_class.needs_self_loops
         graph, features = model_inputs(graph, self.raw_features, self.needs_self_loops, hp.task.normalize_features)
         self.in_feats = features.shape[1]
         self.minibatch = hp.task.fanouts is not None
         density = float((features != 0).sum()) / max(features.numel(), 1)
-        if not self.minibatch and accepts_sparse and density < SPARSE_DENSITY:
+        if not self.minibatch and model_class.accepts_sparse_features and density < SPARSE_DENSITY:
             features = features.to_sparse().coalesce()
         self.graph = graph.to(device) if not self.minibatch else graph
         self.features = features.to(device) if not self.minibatch else features
