@@ -11,6 +11,7 @@ from pathlib import Path
 from sagemaker_training import entry_point, environment
 from sagemaker_training.errors import ClientError
 
+from . import signals
 from .artifacts import disk_full_error
 from .errors import ConfigError, UnexpectedError
 
@@ -30,6 +31,9 @@ def main() -> None:
     except ClientError:
         raise
     except Exception as error:
+        # An error while a stop is pending comes from the stop: Python may wrap the stop's exception
+        # (in a RuntimeError when it interrupts a class definition, for example during an import).
+        signals.check()
         logger.exception("unexpected error")
         if isinstance(error, OSError) and error.errno == errno.ENOSPC:
             raise disk_full_error(Path(error.filename or ".").parent, error) from error

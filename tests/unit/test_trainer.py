@@ -215,3 +215,21 @@ def test_an_unexpected_error_puts_its_own_message_first(monkeypatch):
         training.main()
     assert str(error.value).startswith("RuntimeError: CUDA error: an illegal memory access was encountered")
     assert "the log has the traceback" in str(error.value) and len(str(error.value)) < 1024
+
+
+def test_an_error_while_a_stop_is_pending_reports_the_stop(monkeypatch):
+    """SIGTERM during an import can surface as 'RuntimeError: Error calling __set_name__ ...'."""
+    import signal
+
+    from sagemaker_dgl import signals, training
+    from sagemaker_dgl.errors import JobInterrupted
+
+    def interrupted(env):
+        signals.received = signal.SIGTERM
+        raise RuntimeError("Error calling __set_name__ on 'deprecate_privatize_attribute' instance")
+
+    monkeypatch.setattr(signals, "received", None)
+    monkeypatch.setattr(training, "train", interrupted)
+    monkeypatch.setattr(training.environment, "Environment", lambda: None)
+    with pytest.raises(JobInterrupted, match="stopped by SIGTERM outside the training loop"):
+        training.main()
