@@ -11,6 +11,7 @@ command then exits 128 + the signal number (143, 130). A user script started by 
 """
 import logging
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 from typing import Iterator, Optional
@@ -24,10 +25,20 @@ received: Optional[int] = None
 
 
 def _forward_to_children(signum: int) -> None:
-    """Pass the signal on to child processes (a script-mode user script)."""
-    import psutil
+    """Pass the signal on to child processes (a script-mode user script).
 
-    for child in psutil.Process().children(recursive=True):
+    Only the toolkit starts children, after it has imported ``psutil``. The handler never imports
+    it: a signal that lands while ``psutil`` is being imported would get a circular-import error
+    in place of the stop. A half-imported ``psutil`` means no children yet, so any error is ignored.
+    """
+    psutil = sys.modules.get("psutil")
+    if psutil is None:
+        return
+    try:
+        children = psutil.Process().children(recursive=True)
+    except Exception:  # noqa: BLE001 - psutil half imported: no child has been started
+        return
+    for child in children:
         try:
             child.send_signal(signum)
         except psutil.Error:

@@ -233,3 +233,19 @@ def test_an_error_while_a_stop_is_pending_reports_the_stop(monkeypatch):
     monkeypatch.setattr(training.environment, "Environment", lambda: None)
     with pytest.raises(JobInterrupted, match="stopped by SIGTERM outside the training loop"):
         training.main()
+
+
+def test_a_stop_while_psutil_is_half_imported_is_still_the_stop(monkeypatch):
+    """CI: SIGINT while the toolkit imported psutil raised 'partially initialized module' from the handler."""
+    import signal
+    import sys
+    import types
+
+    from sagemaker_dgl import signals
+    from sagemaker_dgl.errors import JobInterrupted
+
+    monkeypatch.setitem(sys.modules, "psutil", types.ModuleType("psutil"))  # no Process yet
+    monkeypatch.setattr(signals, "received", None)
+    with pytest.raises(JobInterrupted, match=r"stopped by SIGINT \(Ctrl-C\) outside the training loop"):
+        with signals.stop_signals():
+            signal.raise_signal(signal.SIGINT)
