@@ -68,9 +68,24 @@ def check_versions(cuda: str, exact_torch_match: bool) -> str:
             f"(tensoradapter {'on' if base.is_tensor_adaptor_enabled() else 'off'}), dgl.__version__ {dgl.__version__}")
 
 
+#: Libraries the tasks import only when they run (RDF parsing for entity classification).
+TASK_LIBRARIES = ("rdflib",)
+
+
 def check_package() -> None:
-    """This package imports, and `train` on PATH is its console script, not the toolkit's."""
-    import sagemaker_dgl  # noqa: F401
+    """This package and the tasks' libraries import, and `train` on PATH is its console script,
+    not the toolkit's."""
+    import importlib
+
+    import sagemaker_dgl.data  # noqa: F401
+    import sagemaker_dgl.models  # noqa: F401
+    import sagemaker_dgl.tasks  # noqa: F401
+
+    for name in TASK_LIBRARIES:
+        try:
+            importlib.import_module(name)
+        except ImportError as error:
+            fail(f"{name} does not import ({error}); it is a dependency in pyproject.toml")
 
     train = shutil.which("train")
     if train is None:

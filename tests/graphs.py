@@ -1,4 +1,4 @@
-"""Small generated graphs in DGL's CSV dataset format, for tests."""
+"""Small generated graphs for tests: DGL's CSV dataset format, and knowledge-graph triples."""
 from pathlib import Path
 
 import numpy as np
@@ -37,4 +37,30 @@ def write_csv_graph(directory: Path, num_nodes: int = 120, num_classes: int = 3,
         rows.append(row)
     (directory / "nodes.csv").write_text("\n".join(rows) + "\n")
     (directory / "edges.csv").write_text("src_id,dst_id\n" + "\n".join(f"{s},{d}" for s, d in zip(src, dst)) + "\n")
+    return directory
+
+
+def write_triples(directory: Path, num_entities: int = 60, seed: int = 0, line_end: str = "\n") -> Path:
+    """A learnable knowledge graph in the triples layout (train/valid/test.txt), 80/10/10.
+
+    Relations ``next`` (i -> i+1) and its inverse ``prev``, ``group`` (i -> one of five group
+    entities g0..g4) and its inverse ``member``, and the symmetric ``pair`` (2k <-> 2k+1): most
+    test triples have their inverse in training.
+    """
+    rng = np.random.default_rng(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    entities = [f"e{i}" for i in range(num_entities)]
+    triples = set()
+    for i in range(num_entities):
+        following, group = entities[(i + 1) % num_entities], f"g{i % 5}"
+        triples |= {(entities[i], "next", following), (following, "prev", entities[i]),
+                    (entities[i], "group", group), (group, "member", entities[i]),
+                    (entities[i], "pair", entities[i + 1 if i % 2 == 0 else i - 1])}
+    triples = sorted(triples)
+    order = rng.permutation(len(triples))
+    cut = [int(0.8 * len(triples)), int(0.9 * len(triples))]
+    parts = {"train": order[: cut[0]], "valid": order[cut[0] : cut[1]], "test": order[cut[1] :]}
+    for name, rows in parts.items():
+        text = "".join("\t".join(triples[row]) + line_end for row in sorted(rows))
+        (directory / f"{name}.txt").write_text(text, newline="")
     return directory

@@ -2,7 +2,7 @@
 
 Every epoch logs one line of ``name=value`` pairs, e.g.::
 
-    epoch=12 train_loss=0.4123 train_accuracy=0.9286 val_loss=0.7781 val_accuracy=0.7810 epoch_time=0.0123
+    epoch=12 train_loss=0.4123 train_accuracy=0.9286 epoch_train_time=0.0101 val_loss=0.7781 val_accuracy=0.7810 epoch_time=0.0123
 
 (validation metrics only on the epochs validated, ``lr`` when a schedule runs), and the job
 ends with a ``final`` line holding the best epoch's metrics and the test metrics of the model it
@@ -13,8 +13,9 @@ objective, never on a test metric.
 from typing import Dict, List
 
 _NUMBER = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?|nan|inf)"
-#: Metrics the trainer logs for every task.
-TRAINER_METRICS = ("epoch_time", "lr")
+#: Metrics the trainer logs for every task: seconds of the epoch's training part and of the whole
+#: epoch (validation included), and the learning rate when a schedule runs.
+TRAINER_METRICS = ("epoch_train_time", "epoch_time", "lr")
 
 
 def metric_definitions() -> List[Dict[str, str]]:

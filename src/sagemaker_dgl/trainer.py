@@ -58,6 +58,7 @@ class Trainer:
             for epoch in range(state["epoch"] + 1, common.epochs + 1):
                 started = time.perf_counter()
                 row: Dict[str, Any] = {"epoch": epoch, **self._train_epoch(epoch)}
+                row["epoch_train_time"] = time.perf_counter() - started
                 evaluated = epoch % common.eval_every == 0 or epoch == common.epochs
                 if evaluated:
                     row.update(self.evaluate("val"))

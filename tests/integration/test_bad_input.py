@@ -16,7 +16,7 @@ import pytest
 
 from sagemaker_dgl.cli import LayoutError, lay_out_job
 from tests.conftest import TRAIN, finish, job_env, run_job
-from tests.graphs import write_csv_graph
+from tests.graphs import write_csv_graph, write_triples
 
 pytestmark = pytest.mark.integration
 
@@ -165,6 +165,76 @@ def unknown_edge_graph(tmp: Path) -> Path:
 
 CASES["edge to an unknown node"] = ({}, lambda tmp: {"train": unknown_edge_graph(tmp)},
                                     ["an edge in edges.csv names node 999, which nodes.csv does not list"])
+
+
+def edited_triples(tmp: Path, file: str, line: str = None, empty: bool = False) -> Path:
+    """The generated knowledge graph with ``line`` inserted as line 3 of ``file`` (or ``file`` emptied)."""
+    directory = write_triples(tmp / "kg")
+    lines = (directory / file).read_text().splitlines(keepends=True)
+    (directory / file).write_text("" if empty else "".join(lines[:2] + [line] + lines[2:]))
+    return directory
+
+
+# link prediction (knowledge-graph triples)
+LINK = {"task": "link_prediction", "model": "distmult", "epochs": "2"}
+CASES.update({
+    "triple with two fields": (LINK, lambda tmp: {"train": edited_triples(tmp, "train.txt", "e1\tnext\n")},
+                               ["train.txt line 3: 2 tab-separated field(s)", "head<TAB>relation<TAB>tail"]),
+    "relation unseen in training": (LINK, lambda tmp: {"train": edited_triples(tmp, "test.txt", "e1\tfoo\te2\n")},
+                                    ["test.txt line 3: relation 'foo' never appears in train.txt"]),
+    "empty triples file": (LINK, lambda tmp: {"train": edited_triples(tmp, "valid.txt", empty=True)},
+                           ["valid.txt is empty"]),
+    "node model for link prediction": ({"task": "link_prediction", "model": "gcn"}, None,
+                                       ["model 'gcn' does not do task 'link_prediction'; models for it: complex"]),
+    "embedding model for node classification": ({"task": "node_classification", "model": "transe"}, None,
+                                                ["model 'transe' does not do task 'node_classification'"]),
+    "triples for node classification": ({"task": "node_classification"}, lambda tmp: {"train": write_triples(tmp / "kg")},
+                                        ["task 'node_classification' trains on GraphData, but the data is TripleData"]),
+})
+
+
+EX, HEADER = "http://example.org/", "entity\tid\tlabel\n"
+
+
+def rdf_channel(tmp: Path, graph: str = None, train: str = None, test: str = None, name: str = "graph.nt") -> Path:
+    """A three-entity RDF graph with label files; any part replaced by the given text."""
+    directory = tmp / "rdf"
+    directory.mkdir(parents=True)
+    (directory / name).write_text(graph if graph is not None else f"<{EX}a> <{EX}p> <{EX}b> .\n<{EX}b> <{EX}p> <{EX}c> .\n")
+    (directory / "trainingSet.tsv").write_text(train if train is not None else HEADER + f"{EX}a\t1\tx\n{EX}b\t2\ty\n")
+    (directory / "testSet.tsv").write_text(test if test is not None else HEADER + f"{EX}c\t3\tx\n")
+    return directory
+
+
+# entity classification (RDF)
+RGCN = {"task": "entity_classification", "model": "rgcn", "epochs": "2"}
+CASES.update({
+    "rdf that does not parse": (RGCN, lambda tmp: {"train": rdf_channel(tmp, graph="<a:b> <a:c> oops .\n")},
+                                ["graph.nt line 1", "not valid N-Triples"]),
+    "empty rdf graph": (RGCN, lambda tmp: {"train": rdf_channel(tmp, graph="")}, ["holds no triples"]),
+    "label of an entity not in the graph": (
+        RGCN, lambda tmp: {"train": rdf_channel(tmp, train=HEADER + f"{EX}a\t1\tx\n{EX}nobody\t2\ty\n")},
+        ["trainingSet.tsv line 3", "is not in the RDF graph"]),
+    "label file with one column": (RGCN, lambda tmp: {"train": rdf_channel(tmp, train="entity\n" + f"{EX}a\n")},
+                                   ["trainingSet.tsv line 1", "at least 2"]),
+    "train and test labels share an entity": (
+        RGCN, lambda tmp: {"train": rdf_channel(tmp, test=HEADER + f"{EX}a\t3\tx\n")}, ["share 1 entities"]),
+    "bdd blocks that do not divide the hidden size": (
+        {**RGCN, "regularizer": "bdd", "num_bases": "5"}, lambda tmp: {"train": rdf_channel(tmp)},
+        ["num_bases=5", "hidden_size=16 divisible"]),
+    "relational model without its task": ({"model": "rgcn"}, None,
+                                          ["model 'rgcn' does several tasks", "set hyperparameter 'task'"]),
+})
+
+
+def test_triples_with_entities_only_in_the_test_split_train(tmp_path):
+    """Not an error: the entity stays in the evaluation (LibKGE's honest figure) and is counted."""
+    channel = edited_triples(tmp_path / "data", "test.txt", "e1\tnext\tstranger\n")
+    job = run_job(tmp_path / "job", LINK, {"train": channel})
+    assert job.returncode == 0, job.log[-3000:]
+    assert "1 test triple(s) name an entity that is not in train.txt" in job.log
+    assert json.loads((tmp_path / "job" / "model" / "model_config.json").read_text())["data"][
+        "test_triples_with_unseen_entities"] == 1
 
 
 @pytest.mark.parametrize("edit", ["no edges", "extra columns"])

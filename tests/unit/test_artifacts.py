@@ -8,10 +8,11 @@ import torch
 import sagemaker_dgl
 from sagemaker_dgl import artifacts
 from sagemaker_dgl.config import Hyperparameters
-from sagemaker_dgl.data import GraphData
+from sagemaker_dgl.data import GraphData, HeteroGraphData, TripleData
 from sagemaker_dgl.errors import SageMakerDGLError
 from sagemaker_dgl.models import MODELS, create_model
 from sagemaker_dgl.tasks import TASKS
+from sagemaker_dgl.tasks.link_prediction import score_queries
 
 
 def node_classification_example():
@@ -29,8 +30,42 @@ def node_classification_predictions(task, model, predictor):
     return expected, predictor.predict_proba()
 
 
+def entity_classification_example():
+    torch.manual_seed(0)
+    triples = torch.stack([torch.randint(0, 30, (120,)), torch.randint(0, 3, (120,)), torch.randint(0, 30, (120,))], 1)
+    classes = torch.randint(0, 2, (30,))
+    labels = {"train": (torch.arange(20), classes[:20]), "test": (torch.arange(20, 30), classes[20:])}
+    return HeteroGraphData(triples, [f"http://example.org/e{i}" for i in range(30)],
+                           [f"http://example.org/r{i}" for i in range(3)], labels, ["no", "yes"], "random")
+
+
+def entity_classification_predictions(task, model, predictor):
+    with torch.no_grad():
+        expected = torch.softmax(model(task.graph, task.node_ids), 1)
+    return expected, predictor.predict_proba()
+
+
+def link_prediction_example():
+    torch.manual_seed(0)
+    splits = {split: torch.stack([torch.randint(0, 20, (n,)), torch.randint(0, 3, (n,)), torch.randint(0, 20, (n,))], 1)
+              for split, n in (("train", 80), ("valid", 10), ("test", 10))}
+    return TripleData(splits, [f"/m/{i}" for i in range(20)], ["likes", "knows", "/people/person/nationality"], "random")
+
+
+def link_prediction_predictions(task, model, predictor):
+    """Tail scores of (entity 3, relation 2, ?) from the model, and from the predictor's top 20."""
+    with torch.no_grad():
+        expected = score_queries(model, torch.tensor([3]), torch.tensor([2]), 3, task.reciprocal)[0]
+    answers = predictor.predict_tails("/m/3", "/people/person/nationality", k=20, filter_known=False)
+    loaded = torch.zeros(20)
+    loaded[[int(row["entity"][3:]) for row in answers]] = torch.tensor([row["score"] for row in answers])
+    return expected, loaded
+
+
 #: A small dataset and a comparison per task: a new task adds its entry here.
-EXAMPLES = {"node_classification": (node_classification_example, node_classification_predictions)}
+EXAMPLES = {"node_classification": (node_classification_example, node_classification_predictions),
+            "entity_classification": (entity_classification_example, entity_classification_predictions),
+            "link_prediction": (link_prediction_example, link_prediction_predictions)}
 
 
 def test_every_task_has_an_example():

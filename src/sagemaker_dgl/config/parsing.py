@@ -29,7 +29,7 @@ COMMON_NAMES = {"learning_rate": "lr", "n_epochs": "epochs", "num_epochs": "epoc
 
 #: Hyperparameter prefix reserved for the SageMaker toolkit (sagemaker_program, ...).
 TOOLKIT_PREFIX = "sagemaker_"
-#: The task of a job that sets none, when its model serves several.
+#: The task of a job that sets none, when its model serves several (among them this one).
 DEFAULT_TASK = "node_classification"
 #: A FailureReason shows 1024 characters: lists in messages are cut to fit.
 MAX_MESSAGE = 900
@@ -60,6 +60,9 @@ class Hyperparameters:
         task = values.get("task")
         if task is None:
             served = MODELS.tasks(model)
+            if len(served) > 1 and DEFAULT_TASK not in served:
+                raise ConfigError(f"model {model!r} does several tasks ({', '.join(served)}): set hyperparameter "
+                                  "'task' to one of them")
             task = served[0] if len(served) == 1 else DEFAULT_TASK
         task = TASKS.check(task)
         if values.get("dataset") is not None:
@@ -196,7 +199,7 @@ def type_name(annotation: Any) -> str:
     args = get_args(annotation)
     origin = get_origin(annotation)
     if origin is Literal:
-        return "one of " + ", ".join(args)
+        return "one of " + ", ".join(map(str, args))
     if origin is Union:
         return type_name(next(arg for arg in args if arg is not type(None)))
     if origin is list:

@@ -1,7 +1,7 @@
 """The README's hyperparameter tables, generated from the groups (``sagemaker-dgl hyperparameters``).
 
 One table for the common group, one per task and one per model (with the tasks it serves and the
-common defaults it overrides). Registry names in descriptions come from the registries.
+defaults it overrides in the common and task groups). Registry names in descriptions come from the registries.
 """
 import json
 from typing import Any, Dict, List, Mapping
@@ -28,10 +28,12 @@ def hyperparameter_tables() -> str:
             spec = specs[0]
             tasks = ", ".join(s.task for s in specs)
             sections += [f"#### Model `{model}` (tasks: {tasks})", _table(spec.hyperparameters, spec.defaults, names)]
-            common = {k: v for k, v in spec.defaults.items() if k in CommonHyperparameters.model_fields}
-            if common:
-                shown = ", ".join(f"`{k}`={json.dumps(v)}" for k, v in sorted(common.items()))
-                sections.append(f"Its defaults for common hyperparameters: {shown}.")
+            for kind, fields in (("common", CommonHyperparameters.model_fields),
+                                 *((f"task {s.task}", TASKS.get(s.task).hyperparameters.model_fields) for s in specs)):
+                overridden = {k: v for k, v in spec.defaults.items() if k in fields}
+                if overridden:
+                    shown = ", ".join(f"`{k}`={json.dumps(v)}" for k, v in sorted(overridden.items()))
+                    sections.append(f"Its defaults for {kind} hyperparameters: {shown}.")
     return "\n\n".join(sections)
 
 

@@ -7,8 +7,9 @@ container it trains on (``Task.data_type``); the loader checks that the format p
 """
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
+import dgl
 import numpy as np
 import torch
 from dgl import DGLGraph
@@ -31,24 +32,67 @@ class GraphData:
 
 @dataclass
 class HeteroGraphData:
-    """One graph with several node and edge types (an RDF graph): labels on ``target_ntype``."""
+    """A multi-relational graph (an RDF graph) whose labelled entities carry a class.
 
-    graph: DGLGraph
+    ``triples`` holds ``(T, 3)`` int64 (subject, relation, object) ids into ``entities`` and
+    ``relations``, without inverses (:meth:`graph` adds them). Entity names are URIs, ``_:id``
+    for blank nodes and N-Triples text for literals (``"1.5"^^<...#double>``): one line each.
+    ``labels`` maps a split (``'train'``, ``'test'``) to ``(entity ids, class ids)``, class ids
+    into ``classes`` (the label strings, e.g. ``['0.0', '1.0']``). ``info['label_predicates']``
+    lists the predicates that state the labels (the format's suggestion of what to remove)."""
+
+    triples: torch.Tensor
+    entities: List[str]
+    relations: List[str]
+    labels: Dict[str, Tuple[torch.Tensor, torch.Tensor]]
+    classes: List[str]
     name: str
-    target_ntype: str
     info: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_relations(self) -> int:
+        """Relation types of :meth:`graph`: each relation and its inverse."""
+        return 2 * len(self.relations)
+
+    def graph(self) -> DGLGraph:
+        """The homogeneous graph R-GCN runs on: triple (s, r, o) gives edge s -> o of type r and
+        edge o -> s of type r + len(relations) (the inverse), in ``edata['etype']``."""
+        s, r, o = self.triples.t()
+        graph = dgl.graph((torch.cat([s, o]), torch.cat([o, s])), num_nodes=len(self.entities))
+        graph.edata["etype"] = torch.cat([r, r + len(self.relations)])
+        return graph
+
+    def without_relations(self, names: List[str]) -> "HeteroGraphData":
+        """The data without the triples of relations ``names`` (unknown names are ignored), and
+        without the entities left in no triple; ids are renumbered, names and labels kept."""
+        drop = [index for index, relation in enumerate(self.relations) if relation in set(names)]
+        keep = ~torch.isin(self.triples[:, 1], torch.tensor(drop, dtype=torch.int64))
+        triples = self.triples[keep]
+        used = torch.unique(torch.cat([triples[:, 0], triples[:, 2]]))
+        new_entity = torch.full((len(self.entities),), -1, dtype=torch.int64)
+        new_entity[used] = torch.arange(len(used))
+        kept_relations = [index for index in range(len(self.relations)) if index not in drop]
+        new_relation = torch.full((len(self.relations),), -1, dtype=torch.int64)
+        new_relation[kept_relations] = torch.arange(len(kept_relations))
+        triples = torch.stack([new_entity[triples[:, 0]], new_relation[triples[:, 1]], new_entity[triples[:, 2]]], 1)
+        labels = {split: (new_entity[ids], classes) for split, (ids, classes) in self.labels.items()}
+        return HeteroGraphData(triples, [self.entities[i] for i in used.tolist()],
+                               [self.relations[i] for i in kept_relations], labels, self.classes, self.name,
+                               dict(self.info))
 
 
 @dataclass
 class TripleData:
-    """Knowledge-graph triples: ``splits['train']`` etc. hold ``(N, 3)`` int64 (head, relation,
-    tail) ids into ``entities`` and ``relations``."""
+    """Knowledge-graph triples: ``splits['train']``, ``['valid']``, ``['test']`` hold ``(N, 3)``
+    int64 (head, relation, tail) indices into ``entities`` and ``relations`` (their ids in the
+    files); ``entity_names`` maps some entity ids to readable names."""
 
     splits: Dict[str, torch.Tensor]
     entities: List[str]
     relations: List[str]
     name: str
     info: Dict[str, Any] = field(default_factory=dict)
+    entity_names: Dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

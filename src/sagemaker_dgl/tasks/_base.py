@@ -89,8 +89,8 @@ class Task(ABC):
     size_names: ClassVar[Tuple[str, ...]]
     #: The metric that selects the best epoch: a validation metric, never a test one.
     objective: ClassVar[Objective]
-    #: Every metric the task logs (``epoch_time`` and ``lr`` are the trainer's); SageMaker metric
-    #: definitions are built from these.
+    #: Every metric the task logs (``epoch_train_time``, ``epoch_time`` and ``lr`` are the
+    #: trainer's); SageMaker metric definitions are built from these.
     logged_metrics: ClassVar[Tuple[str, ...]]
     #: The channels the task reads ('train' is read by the data format).
     channels: ClassVar[Tuple[str, ...]] = ("train",)

@@ -1,0 +1,232 @@
+"""Relational Graph Convolutional Network (R-GCN).
+
+Schlichtkrull, Kipf, Bloem, van den Berg, Titov & Welling, "Modeling Relational Data with Graph
+Convolutional Networks", ESWC 2018, https://arxiv.org/abs/1703.06103 (reference code:
+tkipf/relational-gcn; DGL: examples/pytorch/rgcn, whose layer, ``dgl.nn.RelGraphConv``, this uses).
+
+Each layer computes, for node :math:`i` with neighbours :math:`\\mathcal{N}_i^r` under relation
+:math:`r` (every relation and its inverse) and :math:`c_{i,r} = |\\mathcal{N}_i^r|`,
+
+.. math::  h_i^{(l+1)} = \\sigma\\Big(\\sum_{r \\in \\mathcal{R}} \\sum_{j \\in \\mathcal{N}_i^r}
+           \\frac{1}{c_{i,r}} W_r^{(l)} h_j^{(l)} + W_0^{(l)} h_i^{(l)} + b^{(l)}\\Big)
+
+(:math:`W_0`: the self loop, ``self_loop``). To share parameters between relations, ``num_bases``
+:math:`B` decomposes each :math:`W_r` into bases, :math:`W_r = \\sum_{b=1}^B a_{rb} V_b`
+(``regularizer='basis'``), or into a block-diagonal matrix of :math:`B` blocks,
+:math:`W_r = \\bigoplus_{b=1}^B Q_{rb}` (``'bdd'``: ``hidden_size`` must be divisible by
+:math:`B`); ``num_bases`` -1 or 0 gives every relation its own :math:`W_r`. Entities have no
+features, and ``input_layer`` says how the first layer sees them:
+
+- ``relational`` (the paper's): the input is one-hot, so :math:`W_r^{(0)} h_j` is row :math:`j` of
+  a per-relation table, and :math:`W_0^{(0)} h_i` row :math:`i` of a self-loop table
+  (:class:`RelationalInputLayer`, ``nn.Embedding`` tables; with ``num_bases`` the tables are
+  combinations of shared basis tables, ``bdd`` included since blocks of a one-hot input mean nothing);
+- ``embedding`` (DGL's current examples): one learnt ``nn.Embedding`` row per entity, then
+  ``num_layers`` ``RelGraphConv`` layers.
+
+:math:`\\sigma` is ReLU, followed by dropout, on every layer but the last.
+
+:math:`c_{i,r}` is counted on the graph (or sampled block) the layer runs on, so a block with every
+neighbour kept computes the whole graph's layer exactly.
+
+Shapes: a graph (or one block per layer) with ``edata['etype']`` ``(E,)`` and entity ids ``(N_src,)``
+-> representations ``(N_dst, out_size)``.
+"""
+from typing import Literal, Optional, Sequence, Union
+
+import dgl.function as fn
+import torch
+import torch.nn.functional as F
+from dgl import DGLGraph
+from dgl.nn import RelGraphConv
+from torch import nn
+
+from ..config.groups import HyperparameterGroup, hyperparameter
+from ._registry import register_model
+
+
+class RGCNHyperparameters(HyperparameterGroup):
+    """R-GCN layers and their weight sharing."""
+
+    hidden_size: int = hyperparameter(16, "Entity embedding and hidden units per layer.", gt=0)
+    num_layers: int = hyperparameter(2, "R-GCN layers, the output layer included.", ge=1, le=8)
+    num_bases: int = hyperparameter(
+        -1, "Bases (basis) or blocks (bdd) each relation's weight is decomposed into; -1 or 0: none "
+        "(one full matrix per relation).", ge=-1,
+    )
+    regularizer: Literal["basis", "bdd"] = hyperparameter(
+        "basis", "Weight decomposition when num_bases > 0: basis (shared bases) or bdd (block-diagonal; "
+        "hidden_size must be divisible by num_bases).",
+    )
+    input_layer: Literal["relational", "embedding"] = hyperparameter(
+        "relational", "First layer on the featureless entities: relational (the paper's: a row per entity and "
+        "relation, as one-hot inputs give) or embedding (one embedding per entity, then num_layers R-GCN layers).",
+    )
+    dropout: float = hyperparameter(0.0, "Dropout after each hidden layer.", ge=0.0, lt=1.0)
+    self_loop: bool = hyperparameter(True, "Add each entity's own representation (W_0 h_i) in every layer.")
+
+
+def relation_norm(graph: DGLGraph, num_relations: int) -> torch.Tensor:
+    """``1 / c_{i,r}`` per edge, ``(E, 1)``: one over the number of edges of the edge's type into its
+    destination, counted on ``graph`` (a whole graph or a block)."""
+    _, dst = graph.edges()
+    key = dst.long() * num_relations + graph.edata["etype"].long()
+    _, inverse, counts = torch.unique(key, return_inverse=True, return_counts=True)
+    return (1.0 / counts.float())[inverse].unsqueeze(1)
+
+
+class RelationalInputLayer(nn.Module):
+    """The first R-GCN layer on one-hot (featureless) entities: the message of edge j -> i of
+    relation r is row j of a table :math:`W_r` ``(num_nodes, out_size)``, the self loop row i of
+    :math:`W_0`. With ``num_bases`` > 0, :math:`W_r = \\sum_b a_{rb} V_b`, aggregated without
+    materialising :math:`W_r` (one fused ``u_mul_e`` sum per basis).
+
+    Shapes: a graph or block with ``edata['etype']``, entity ids of its source nodes ``(N_src,)``
+    and edge norms ``(E, 1)`` -> ``(N_dst, out_size)``.
+    """
+
+    def __init__(self, num_nodes: int, num_relations: int, out_size: int, num_bases: int, self_loop: bool,
+                 activation, dropout: float):
+        super().__init__()
+        self.num_nodes = num_nodes
+        self.num_bases = num_bases
+        bound = nn.init.calculate_gain("relu") * (6.0 / (num_nodes + out_size)) ** 0.5  # Glorot, per table
+        if num_bases > 0:
+            self.bases = nn.Parameter(torch.empty(num_bases, num_nodes, out_size).uniform_(-bound, bound))
+            self.coefficients = nn.Parameter(torch.empty(num_relations, num_bases))
+            nn.init.xavier_uniform_(self.coefficients, gain=nn.init.calculate_gain("relu"))
+        else:
+            self.weight = nn.Embedding(num_relations * num_nodes, out_size)
+            nn.init.uniform_(self.weight.weight, -bound, bound)
+        self.loop = nn.Embedding(num_nodes, out_size) if self_loop else None
+        if self.loop is not None:
+            nn.init.uniform_(self.loop.weight, -bound, bound)
+        self.bias = nn.Parameter(torch.zeros(out_size))
+        self.activation = activation
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, graph: DGLGraph, node_ids: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:
+        src, _ = graph.edges()
+        etype = graph.edata["etype"].long()
+        with graph.local_scope():
+            if self.num_bases > 0:
+                graph.srcdata["v"] = self.bases[:, node_ids].transpose(0, 1)  # (N_src, B, out)
+                graph.edata["w"] = (self.coefficients[etype] * norm).unsqueeze(-1)  # (E, B, 1)
+                graph.update_all(fn.u_mul_e("v", "w", "m"), fn.sum("m", "h"))
+                h = graph.dstdata["h"].sum(1)
+            else:
+                graph.edata["m"] = self.weight(etype * self.num_nodes + node_ids[src.long()]) * norm
+                graph.update_all(fn.copy_e("m", "m"), fn.sum("m", "h"))
+                h = graph.dstdata["h"]
+        h = h + self.bias
+        if self.loop is not None:
+            h = h + self.loop(node_ids[: graph.num_dst_nodes()])
+        if self.activation is not None:
+            h = self.activation(h)
+        return self.dropout(h)
+
+
+class RGCNEncoder(nn.Module):
+    """Entity embeddings followed by ``num_layers`` R-GCN layers: ``hidden_size`` units each, the
+    last ``out_size`` (default ``hidden_size``) without activation or dropout.
+
+    For link prediction, use it as is and score triples from its output (DistMult); entity
+    classification sets ``out_size`` to the number of classes.
+
+    Args:
+        num_nodes: entities (rows of the embedding).
+        num_relations: edge types, inverses included (``edata['etype']`` values are below it).
+        hidden_size: embedding and hidden size.
+        num_layers: R-GCN layers.
+        num_bases: bases or blocks per relation weight; -1 or 0: none.
+        regularizer: ``'basis'`` or ``'bdd'`` (when ``num_bases`` > 0). A last layer whose sizes
+            ``num_bases`` does not divide uses ``'basis'``.
+        dropout: dropout after each layer but the last.
+        self_loop: add ``W_0 h_i`` in every layer.
+        out_size: size of the last layer's output (None: ``hidden_size``).
+        input_layer: ``'embedding'`` (one ``nn.Embedding`` row per entity, then ``num_layers``
+            layers) or ``'relational'`` (the first of the ``num_layers`` layers is a
+            :class:`RelationalInputLayer`).
+    """
+
+    def __init__(self, num_nodes: int, num_relations: int, hidden_size: int, num_layers: int, num_bases: int,
+                 regularizer: str, dropout: float, self_loop: bool, out_size: Optional[int] = None,
+                 input_layer: str = "embedding"):
+        super().__init__()
+        self.num_relations = num_relations
+        self.relational_input = input_layer == "relational"
+        self.embedding = None if self.relational_input else nn.Embedding(num_nodes, hidden_size)
+        sizes = [hidden_size] * num_layers + [out_size or hidden_size]
+        self.layers = nn.ModuleList()
+        for index, (size_in, size_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            last = index == num_layers - 1
+            if index == 0 and self.relational_input:
+                self.layers.append(RelationalInputLayer(num_nodes, num_relations, size_out, num_bases, self_loop,
+                                                        None if last else F.relu, 0.0 if last else dropout))
+                continue
+            decomposition = None if num_bases <= 0 else regularizer
+            if decomposition == "bdd" and (size_in % num_bases or size_out % num_bases):
+                decomposition = "basis"
+            self.layers.append(RelGraphConv(
+                size_in, size_out, num_relations, regularizer=decomposition,
+                num_bases=num_bases if decomposition else None, self_loop=self_loop,
+                activation=None if last else F.relu, dropout=0.0 if last else dropout,
+            ))
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.layers)
+
+    def input(self, node_ids: torch.Tensor) -> torch.Tensor:
+        """What layer 0 takes for entities ``node_ids``: their embeddings, or the ids themselves
+        (``relational`` input layer)."""
+        return node_ids if self.relational_input else self.embedding(node_ids)
+
+    def layer(self, index: int, graph: DGLGraph, h: torch.Tensor) -> torch.Tensor:
+        """Apply layer ``index`` (with its activation and dropout) to ``h`` on ``graph``; the
+        normalisation is ``graph.edata['norm']`` when present, else counted on ``graph``."""
+        norm = graph.edata["norm"] if "norm" in graph.edata else relation_norm(graph, self.num_relations)
+        if index == 0 and self.relational_input:
+            return self.layers[0](graph, h, norm)
+        return self.layers[index](graph, h, graph.edata["etype"], norm)
+
+    def forward(self, graphs: Union[DGLGraph, Sequence[DGLGraph]], node_ids: torch.Tensor,
+                num_layers: Optional[int] = None) -> torch.Tensor:
+        """Representations of the destination nodes of the last graph (its nodes, for a whole
+        graph): ``graphs`` is one graph for every layer or one block per layer, ``node_ids`` the
+        entity ids of the first graph's source nodes. ``num_layers`` stops early (0: the embeddings)."""
+        blocks = list(graphs) if isinstance(graphs, (list, tuple)) else [graphs] * len(self.layers)
+        h = self.input(node_ids)
+        for index in range(len(self.layers) if num_layers is None else num_layers):
+            h = self.layer(index, blocks[index], h)
+        return h
+
+
+@register_model("rgcn", tasks=("entity_classification",), hyperparameters=RGCNHyperparameters,
+                defaults=dict(lr=0.01, epochs=50))
+class RGCN(nn.Module):
+    """R-GCN entity classifier: an :class:`RGCNEncoder` whose last layer gives class logits.
+
+    Args:
+        num_nodes, num_relations, hidden_size, num_layers, num_bases, regularizer, input_layer,
+        dropout, self_loop: as :class:`RGCNEncoder`.
+        num_classes: number of classes.
+    """
+
+    def __init__(self, num_nodes: int, num_relations: int, num_classes: int, hidden_size: int, num_layers: int,
+                 num_bases: int, regularizer: str, input_layer: str, dropout: float, self_loop: bool):
+        super().__init__()
+        self.encoder = RGCNEncoder(num_nodes, num_relations, hidden_size, num_layers, num_bases, regularizer,
+                                   dropout, self_loop, out_size=num_classes, input_layer=input_layer)
+
+    @property
+    def num_layers(self) -> int:
+        return self.encoder.num_layers
+
+    def forward(self, graphs, node_ids: torch.Tensor) -> torch.Tensor:
+        """Class logits ``(N_dst, num_classes)``."""
+        return self.encoder(graphs, node_ids)
+
+    def embed(self, graphs, node_ids: torch.Tensor) -> torch.Tensor:
+        """The representation before the output layer ``(N_dst, hidden_size)``."""
+        return self.encoder(graphs, node_ids, num_layers=self.num_layers - 1)

@@ -1,0 +1,56 @@
+"""RotatE.
+
+Sun et al., "RotatE: Knowledge Graph Embedding by Relational Rotation in Complex Space",
+ICLR 2019, https://arxiv.org/abs/1902.10197 (reference code: DeepGraphLearning/KnowledgeGraphEmbedding).
+
+Entities are complex vectors; a relation rotates each coordinate by a phase
+:math:`\\theta_{r,k}` (:math:`w_{r,k} = e^{i\\theta_{r,k}}`, modulus 1), and
+
+.. math::  f(h, r, t) = -\\sum_k \\big| e_{h,k}\\, w_{r,k} - e_{t,k} \\big|
+
+(the paper's :math:`\\gamma - d` with the margin :math:`\\gamma` in the loss: hyperparameter
+``margin``). Entities start uniform in :math:`\\pm(\\gamma + 2)/d` as in the paper, phases uniform
+in :math:`\\pm\\pi`.
+
+Shapes: index tensors broadcast to scores; ``score_tails`` gives ``(B, num_entities)``.
+"""
+import math
+
+import torch
+from torch import nn
+
+from ._kge import KGEHyperparameters, KGEModel, split_complex
+from ._registry import register_model
+
+#: The paper's margin for FB15k-237; it also sets the initial scale of the entities.
+GAMMA = 9.0
+
+
+@register_model("rotate", tasks=("link_prediction",), hyperparameters=KGEHyperparameters,
+                defaults=dict(training="negative_sampling", margin=GAMMA, adversarial_temperature=1.0,
+                              num_negatives=128, optimizer="adam", lr=0.001, batch_size=1024, epochs=50,
+                              eval_every=5))
+class RotatE(KGEModel):
+    """RotatE.
+
+    Args:
+        num_entities, num_relations: table sizes.
+        embedding_dim: complex dimensions (``2 * embedding_dim`` reals per entity, ``embedding_dim``
+            phases per relation).
+        sparse_embeddings: sparse gradients.
+    """
+
+    complex_entities = True
+
+    def __init__(self, num_entities: int, num_relations: int, embedding_dim: int, sparse_embeddings: bool):
+        super().__init__(num_entities, num_relations, 2 * embedding_dim, embedding_dim, sparse_embeddings)
+        bound = (GAMMA + 2.0) / embedding_dim
+        nn.init.uniform_(self.entity.weight, -bound, bound)
+        nn.init.uniform_(self.relation.weight, -math.pi, math.pi)
+
+    def interaction(self, h, r, t):
+        (h_re, h_im), (t_re, t_im) = split_complex(h), split_complex(t)
+        r_re, r_im = torch.cos(r), torch.sin(r)
+        re = h_re * r_re - h_im * r_im - t_re
+        im = h_re * r_im + h_im * r_re - t_im
+        return -torch.sqrt(re**2 + im**2 + 1e-12).sum(-1)
