@@ -1,27 +1,63 @@
-"""notebooks/gcn_cora.ipynb runs end to end in SageMaker local mode against the CPU image.
+"""The notebooks run end to end in SageMaker local mode against the CPU image.
 
-Parameters are injected papermill-style: a cell after the one tagged `parameters`.
+Parameters are injected papermill-style: a cell after the one tagged `parameters`. Each notebook
+prints one line with the result of its loaded model, checked against the job's own figure.
 """
 import re
+from dataclasses import dataclass
 
 import pytest
 
+from tests.conftest import dataset_dir
 from tests.container.conftest import ROOT, remove_compose_containers, require_module
 
 pytestmark = pytest.mark.container
-NOTEBOOK = ROOT / "notebooks" / "gcn_cora.ipynb"
 
 
-def test_committed_notebook_has_the_outputs_of_a_run():
+@dataclass(frozen=True)
+class Notebook:
+    file: str
+    dataset: str
+    result: str  # regex of the printed result line: (the loaded model's figure) ... (the job's)
+    threshold: float
+    images: int  # PNG outputs the committed run shows at least
+
+
+NOTEBOOKS = [
+    Notebook("gcn_cora.ipynb", "cora",
+             r"test accuracy of the loaded model: (\d\.\d+) \(job reported (\d\.\d+)\)", 0.80, 2),
+    Notebook("kge_freebase.ipynb", "fb15k-237",
+             r"filtered test ranking, both directions: MRR (\d\.\d+)", 0.248, 1),
+    Notebook("rgcn_entity_classification.ipynb", "aifb",
+             r"test accuracy of the loaded model: (\d\.\d+) \(job reported (\d\.\d+)\)", 0.90, 2),
+]
+
+
+def outputs_text(notebook) -> str:
+    return "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                   for output in cell.get("outputs", []))
+
+
+def check_result(spec: Notebook, text: str) -> None:
+    match = re.search(spec.result, text)
+    assert match, text[-3000:]
+    assert float(match.group(1)) >= spec.threshold, match.group(0)
+    if match.re.groups == 2:  # the loaded model reproduces the job's figure
+        assert abs(float(match.group(1)) - float(match.group(2))) <= 0.005, match.group(0)
+
+
+@pytest.mark.parametrize("spec", NOTEBOOKS, ids=lambda spec: spec.file)
+def test_committed_notebook_has_the_outputs_of_a_run(spec):
     nbformat = require_module("nbformat", "the project's test extra")
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    notebook = nbformat.read(ROOT / "notebooks" / spec.file, as_version=4)
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])]
     assert not [output for output in outputs if output.output_type == "error"]
-    assert sum("image/png" in output.get("data", {}) for output in outputs) >= 2, "learning curves shown"
-    assert "test accuracy of the loaded model" in "".join(output.get("text", "") for output in outputs)
+    assert sum("image/png" in output.get("data", {}) for output in outputs) >= spec.images, "plots shown"
+    check_result(spec, outputs_text(notebook))
 
 
-def test_notebook_runs_in_local_mode(docker_client, cpu_image, cora_dir, tmp_path, monkeypatch):
+@pytest.mark.parametrize("spec", NOTEBOOKS, ids=lambda spec: spec.file)
+def test_notebook_runs_in_local_mode(docker_client, cpu_image, tmp_path, monkeypatch, spec):
     monkeypatch.setenv("SAGEMAKER_SUPPRESS_V2_WARNING", "1")  # the kernel inherits it too
     nbformat = require_module("nbformat", "the project's test extra")
     require_module("nbclient", "the project's test extra")
@@ -29,20 +65,18 @@ def test_notebook_runs_in_local_mode(docker_client, cpu_image, cora_dir, tmp_pat
     require_module("sagemaker", "pip install sagemaker==2.257.7 (the project's test extra)")
     from nbclient import NotebookClient
 
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    notebook = nbformat.read(ROOT / "notebooks" / spec.file, as_version=4)
     index = next(i for i, cell in enumerate(notebook.cells) if "parameters" in cell.metadata.get("tags", []))
     work_dir = tmp_path / "notebook"
-    values = {"local_mode": True, "image_uri": cpu_image, "data_dir": str(cora_dir), "work_dir": str(work_dir)}
+    values = {"local_mode": True, "image_uri": cpu_image, "data_dir": str(dataset_dir(spec.dataset)),
+              "work_dir": str(work_dir)}
     injected = nbformat.v4.new_code_cell("\n".join(f"{key} = {value!r}" for key, value in values.items()),
                                          metadata={"tags": ["injected-parameters"]})
     notebook.cells.insert(index + 1, injected)
     try:
         NotebookClient(notebook, timeout=1200, kernel_name="python3",
-                       resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+                       resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
     finally:
         remove_compose_containers(docker_client, work_dir / "local")
-    text = "".join(output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", []))
-    match = re.search(r"test accuracy of the loaded model: (\d\.\d+) \(job reported (\d\.\d+)\)", text)
-    assert match, text[-3000:]
-    assert float(match.group(1)) >= 0.80 and abs(float(match.group(1)) - float(match.group(2))) <= 0.005
+    check_result(spec, outputs_text(notebook))
     assert (work_dir / "output" / "data" / "learning_curves.png").exists()

@@ -222,8 +222,6 @@ CASES.update({
     "bdd blocks that do not divide the hidden size": (
         {**RGCN, "regularizer": "bdd", "num_bases": "5"}, lambda tmp: {"train": rdf_channel(tmp)},
         ["num_bases=5", "hidden_size=16 divisible"]),
-    "relational model without its task": ({"model": "rgcn"}, None,
-                                          ["model 'rgcn' does several tasks", "set hyperparameter 'task'"]),
 })
 
 

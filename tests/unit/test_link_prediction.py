@@ -1,6 +1,5 @@
 """Link prediction: the triples format, filtered ranking against hand-computed ranks, the models'
 fast scoring paths, the training modes and the predictor."""
-import io
 import tarfile
 
 import numpy as np

@@ -11,15 +11,14 @@ which is symmetric in head and tail. Scoring every tail is one product ``(e_h * 
 
 Shapes: index tensors broadcast to scores; ``score_tails`` gives ``(B, num_entities)``.
 """
-import torch
 from torch import nn
 
 from ._kge import KGEHyperparameters, KGEModel
 from ._registry import register_model
 
 #: The benchmark configuration (benchmarks/RESULTS.md): 1-vs-all with reciprocal relations and N3.
-BILINEAR_DEFAULTS = dict(training="1vsall", regularizer="n3", regularization_weight=0.05,
-                         optimizer="adagrad", lr=0.1, batch_size=1000, epochs=50, eval_every=5)
+BILINEAR_DEFAULTS = dict(embedding_dim=100, training="1vsall", regularizer="n3", regularization_weight=0.05,
+                         optimizer="adagrad", lr=0.1, batch_size=1000, epochs=20, eval_every=2)
 
 
 @register_model("distmult", tasks=("link_prediction",), hyperparameters=KGEHyperparameters,

@@ -203,7 +203,7 @@ class RGCNEncoder(nn.Module):
 
 
 @register_model("rgcn", tasks=("entity_classification",), hyperparameters=RGCNHyperparameters,
-                defaults=dict(lr=0.01, epochs=50))
+                defaults=dict(num_bases=30, weight_decay=5e-4, lr=0.01, epochs=50, val_fraction=0.0))
 class RGCN(nn.Module):
     """R-GCN entity classifier: an :class:`RGCNEncoder` whose last layer gives class logits.
 

@@ -12,20 +12,20 @@ Loss: cross-entropy on the training entities (L2 regularisation: ``weight_decay`
 """
 import logging
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import dgl
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import field_validator
 
-from ..config.groups import HyperparameterGroup, hyperparameter
+from ..config.groups import hyperparameter
 from ..data import HeteroGraphData
 from ..errors import ConfigError, DataFormatError, SageMakerDGLError
 from ..models.rgcn import relation_norm
 from ..sampling import ReproducibleNeighborSampler
 from ._base import Objective, Predictor, Step, Task, register_task
+from ._sampling import NeighborSamplingHyperparameters
 from ._splits import random_split
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ TRIPLES_FILE, ENTITIES_FILE, RELATIONS_FILE = "triples.npy", "entities.tsv", "re
 EMBEDDINGS_FILE = "entity_embeddings.npy"
 
 
-class EntityClassificationHyperparameters(HyperparameterGroup):
+class EntityClassificationHyperparameters(NeighborSamplingHyperparameters):
     """Hyperparameters of entity classification."""
 
     val_fraction: float = hyperparameter(
@@ -49,31 +49,7 @@ class EntityClassificationHyperparameters(HyperparameterGroup):
         "(as in R-GCN), or 'none'. Unset: those of aifb (swrc affiliation, employs) and mutag (isMutagenic) "
         "that the graph contains.",
     )
-    fanouts: Optional[List[int]] = hyperparameter(
-        None, "Neighbours sampled per layer, e.g. '10,10' (-1: all); one per layer. Set it to train on "
-        "neighbour-sampled mini-batches instead of the full graph.",
-    )
     batch_size: int = hyperparameter(128, "Training entities per mini-batch (with fanouts).", gt=0)
-    num_workers: int = hyperparameter(0, "Sampling worker processes (with fanouts).", resumable=True, ge=0)
-
-    @field_validator("fanouts", mode="before")
-    @classmethod
-    def _comma_separated(cls, value):
-        if isinstance(value, str):
-            return [part.strip() for part in value.strip("[]").split(",") if part.strip()]
-        if isinstance(value, int):
-            return [value]
-        return value
-
-    @field_validator("fanouts")
-    @classmethod
-    def _positive(cls, value):
-        if value is not None and any(f <= 0 and f != -1 for f in value):
-            raise ValueError("each fanout must be a positive integer, or -1 for all neighbours")
-        return value
-
-    def inactive(self):
-        return frozenset() if self.fanouts is not None else frozenset({"batch_size", "num_workers"})
 
     def predicates(self) -> Optional[List[str]]:
         """The label predicates given (``[]`` for 'none'), or None when unset."""
@@ -178,12 +154,8 @@ class EntityClassification(Task):
 
     @classmethod
     def check_hyperparameters(cls, hp):
-        fanouts, model = hp.task.fanouts, hp.model
-        if fanouts is not None and len(fanouts) != model.num_layers:
-            raise ConfigError(
-                f"fanouts={','.join(map(str, fanouts))} gives {len(fanouts)} layers but "
-                f"num_layers={model.num_layers}; give one fanout per layer"
-            )
+        hp.task.check_layers(hp.model.num_layers)
+        model = hp.model
         if getattr(model, "regularizer", None) == "bdd" and model.num_bases > 0 and model.hidden_size % model.num_bases:
             raise ConfigError(
                 f"regularizer=bdd splits each relation's weight into num_bases={model.num_bases} blocks, which needs "

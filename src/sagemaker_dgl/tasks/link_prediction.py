@@ -74,8 +74,7 @@ class LinkPredictionHyperparameters(HyperparameterGroup):
     )
     regularization_weight: float = hyperparameter(0.0, "Weight of the regularizer.", ge=0.0)
     val_triples: int = hyperparameter(
-        0, "Validation triples ranked at each evaluation during training (a fixed seeded subset; 0: all).",
-        ge=0, resumable=True,
+        0, "Validation triples ranked at each evaluation during training (a fixed seeded subset; 0: all).", ge=0
     )
     eval_batch_size: int = hyperparameter(512, "Queries scored at once in evaluation.", gt=0, resumable=True)
 

@@ -18,15 +18,15 @@ import dgl
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import field_validator
 
 from ..config.groups import hyperparameter
 from ..data import GraphData, channel_files
-from ..errors import ConfigError, DataFormatError, IncompatibleTaskError, SageMakerDGLError
+from ..errors import DataFormatError, IncompatibleTaskError, SageMakerDGLError
 from ..models import MODELS, attach_full_degrees
 from ..plots import plot_embeddings
 from ..sampling import ReproducibleNeighborSampler
 from ._base import Objective, Predictor, Step, Task, register_task
+from ._sampling import NeighborSamplingHyperparameters
 from ._splits import RandomSplitHyperparameters, random_split
 
 logger = logging.getLogger(__name__)
@@ -42,16 +42,9 @@ GRAPH_FILE = "graph.bin"
 SAVE_GRAPH_BYTES = 256 << 20
 
 
-class NodeClassificationHyperparameters(RandomSplitHyperparameters):
+class NodeClassificationHyperparameters(RandomSplitHyperparameters, NeighborSamplingHyperparameters):
     """Hyperparameters of node classification."""
 
-    fanouts: Optional[List[int]] = hyperparameter(
-        None,
-        "Neighbours sampled per layer, e.g. '10,25' (-1: all); one per layer. Set it to train on "
-        "neighbour-sampled mini-batches instead of the full graph.",
-    )
-    batch_size: int = hyperparameter(1024, "Seed nodes per mini-batch (with fanouts).", gt=0)
-    num_workers: int = hyperparameter(0, "Sampling worker processes (with fanouts).", resumable=True, ge=0)
     normalize_features: bool = hyperparameter(True, "Row-normalise input features (as GCN and DGL do).")
     num_classes: Optional[int] = hyperparameter(
         None, "Number of classes; inferred from the labels when unset. Labels must be below it.", gt=1
@@ -61,25 +54,6 @@ class NodeClassificationHyperparameters(RandomSplitHyperparameters):
         "the training graph's nodes by id. Unset: when they take at most 256 MiB (a 1M-node graph with 128 "
         "features takes about 800 MiB of model.tar.gz).", resumable=True,
     )
-
-    @field_validator("fanouts", mode="before")
-    @classmethod
-    def _comma_separated(cls, value):
-        if isinstance(value, str):
-            return [part.strip() for part in value.strip("[]").split(",") if part.strip()]
-        if isinstance(value, int):
-            return [value]
-        return value
-
-    @field_validator("fanouts")
-    @classmethod
-    def _positive(cls, value):
-        if value is not None and any(f <= 0 and f != -1 for f in value):
-            raise ValueError("each fanout must be a positive integer, or -1 for all neighbours")
-        return value
-
-    def inactive(self):
-        return frozenset() if self.fanouts is not None else frozenset({"batch_size", "num_workers"})
 
 
 def model_inputs(graph, features: torch.Tensor, add_self_loops: bool, normalize_features: bool):
@@ -155,12 +129,7 @@ class NodeClassification(Task):
 
     @classmethod
     def check_hyperparameters(cls, hp):
-        fanouts = hp.task.fanouts
-        if fanouts is not None and len(fanouts) != hp.model.num_layers:
-            raise ConfigError(
-                f"fanouts={','.join(map(str, fanouts))} gives {len(fanouts)} layers but "
-                f"num_layers={hp.model.num_layers}; give one fanout per layer"
-            )
+        hp.task.check_layers(hp.model.num_layers)
 
     def __init__(self, hp, data, channels, device):
         super().__init__(hp, data, channels, device)
