@@ -37,9 +37,9 @@ Graphs (``--graph``):
   local files are laid out (links; MUTAG's ``.nt.gz`` decompressed) in ``--dgl-raw-dir`` under
   the folder name DGL would download into, so DGL parses them instead of downloading (and caches
   its processed graph there). Its graph differs: typed nodes, blank nodes dropped, literals
-  merged by their text, AIFB 7,262 nodes / 48,810 edges, MUTAG 27,163 / 148,100, and more edge
-  types (one per (source type, relation, destination type)); only the target type's entities
-  are classified.
+  merged by their text, AIFB 7,262 nodes / 48,810 edges / 104 edge types, MUTAG 27,163 /
+  148,100 / 50 (one edge type per (source type, relation, destination type)); only the target
+  type's entities are classified.
 
 Timing: ``epoch_time`` is one training step as entity.py's loop runs it (forward, loss,
 backward, Adam step, training accuracy); the loop evaluates nothing else per epoch.
