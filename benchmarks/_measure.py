@@ -3,6 +3,7 @@
 Shared by the benchmarks in this folder; standard library only.
 """
 import os
+import statistics
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -112,3 +113,14 @@ def wait_for_quiet(max_busy: Optional[float], timeout: float = 600.0) -> float:
     while max_busy is not None and busy >= max_busy and time.time() < deadline:
         busy = busy_cores()
     return busy
+
+
+def median_or_none(values) -> Optional[float]:
+    """The median of the values that are not None; None when there are none."""
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(value: Optional[float], digits: int = 1) -> str:
+    """A number for a Markdown table, or '-' for None."""
+    return "-" if value is None else f"{value:.{digits}f}"

@@ -41,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from _cora import start_profiler  # noqa: E402
-from _measure import machine_facts, run_measured, wait_for_quiet  # noqa: E402
+from _measure import fmt, machine_facts, median_or_none, run_measured, wait_for_quiet  # noqa: E402
 
 IMPLEMENTATIONS = ("ours-job", "ours-train", "ours-inproc", "dgl", "dgl-indrop", "pyg")
 
@@ -237,15 +237,6 @@ def run_one(impl: str, model: str, seed: int, args, out: Path) -> Dict[str, obje
 
 
 # ----------------------------------------------------------------------------- summary
-def _median(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
-
-
-def _fmt(value, digits=1):
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
 def summarise(records: List[Dict[str, object]], models: List[str], impls: List[str]) -> str:
     lines = []
     for model in models:
@@ -260,14 +251,14 @@ def summarise(records: List[Dict[str, object]], models: List[str], impls: List[s
             medians = [r["median_epoch_time_ms"] for r in runs]
             accs = [r["test_accuracy"] for r in runs]
             lines.append(
-                f"| {impl} | {len(runs)} | {_fmt(_median(medians), 2)} | {_fmt(min(medians), 2)}-{_fmt(max(medians), 2)} "
-                f"| {_fmt(_median([r.get('median_train_time_ms') for r in runs]), 2)} "
-                f"| {_fmt(_median([r.get('median_eval_time_ms') for r in runs]), 2)} "
-                f"| {_fmt(_median([r['wall_per_epoch_ms'] for r in runs]), 2)} "
-                f"| {_fmt(_median(accs), 3)}; {', '.join(_fmt(a, 3) for a in accs)} "
-                f"| {_fmt(_median([r['startup_to_epoch1_line'] for r in runs]), 2)} "
-                f"| {_fmt(_median([r['max_rss_mib'] for r in runs]), 0)} "
-                f"| {_fmt(_median([r['others_cores'] for r in runs]), 2)} |"
+                f"| {impl} | {len(runs)} | {fmt(median_or_none(medians), 2)} | {fmt(min(medians), 2)}-{fmt(max(medians), 2)} "
+                f"| {fmt(median_or_none([r.get('median_train_time_ms') for r in runs]), 2)} "
+                f"| {fmt(median_or_none([r.get('median_eval_time_ms') for r in runs]), 2)} "
+                f"| {fmt(median_or_none([r['wall_per_epoch_ms'] for r in runs]), 2)} "
+                f"| {fmt(median_or_none(accs), 3)}; {', '.join(fmt(a, 3) for a in accs)} "
+                f"| {fmt(median_or_none([r['startup_to_epoch1_line'] for r in runs]), 2)} "
+                f"| {fmt(median_or_none([r['max_rss_mib'] for r in runs]), 0)} "
+                f"| {fmt(median_or_none([r['others_cores'] for r in runs]), 2)} |"
             )
         lines.append("")
         lines.append("| ratio (median epoch time) | median of run medians | median of per-seed ratios |")
@@ -276,12 +267,12 @@ def summarise(records: List[Dict[str, object]], models: List[str], impls: List[s
             for base in ("dgl", "dgl-indrop", "pyg"):
                 if ours not in by_impl or base not in by_impl:
                     continue
-                a = _median([r["median_epoch_time_ms"] for r in by_impl[ours]])
-                b = _median([r["median_epoch_time_ms"] for r in by_impl[base]])
+                a = median_or_none([r["median_epoch_time_ms"] for r in by_impl[ours]])
+                b = median_or_none([r["median_epoch_time_ms"] for r in by_impl[base]])
                 base_by_seed = {r["seed"]: r["median_epoch_time_ms"] for r in by_impl[base]}
                 paired = [r["median_epoch_time_ms"] / base_by_seed[r["seed"]] for r in by_impl[ours]
                           if r["seed"] in base_by_seed]
-                lines.append(f"| {ours} / {base} | {a / b:.2f} | {_fmt(_median(paired), 2)} |")
+                lines.append(f"| {ours} / {base} | {a / b:.2f} | {fmt(median_or_none(paired), 2)} |")
         lines.append("")
         for kind in ("ours-job", "ours-train"):
             startup = by_impl.get(kind, [])

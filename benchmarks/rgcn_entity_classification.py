@@ -61,7 +61,7 @@ from typing import Dict, List, Optional
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from _measure import machine_facts, run_measured, wait_for_quiet  # noqa: E402
+from _measure import fmt, machine_facts, median_or_none, run_measured, wait_for_quiet  # noqa: E402
 
 DATA = {"aifb": REPO.parent / "shared" / "data" / "aifb", "mutag": REPO.parent / "shared" / "data" / "mutag"}
 IMPLEMENTATIONS = ("ours", "ours-emb", "dgl", "dgl-dataset")
@@ -166,15 +166,6 @@ def run_one(impl: str, dataset: str, seed: int, args, records: List[Dict[str, ob
 
 
 # ----------------------------------------------------------------------------- summary
-def _median(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
-
-
-def _fmt(value, digits=1):
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
 def summarise(records: List[Dict[str, object]], datasets: List[str], impls: List[str], seeds: List[int]) -> str:
     lines = []
     for dataset in datasets:
@@ -196,12 +187,12 @@ def summarise(records: List[Dict[str, object]], datasets: List[str], impls: List
             lines.append(
                 f"| {impl} | {model} | {rs[0]['num_nodes']:,} / {rs[0]['num_edges']:,} / {edge_types} "
                 f"| {format(rs[0]['num_parameters'], ',') if rs[0]['num_parameters'] else '-'} | {len(rs)} "
-                f"| {_fmt(_median([r['median_epoch_ms'] for r in rs]), 2)} "
-                f"| {_fmt(_median([r['median_train_ms'] for r in rs]), 2)} "
-                f"| {_fmt(_median(accs), 3)}; {', '.join(_fmt(a, 3) for a in accs)} "
-                f"| {_fmt(_median([r['elapsed_s'] for r in rs]), 1)} "
-                f"| {_fmt(_median([r['max_rss_mib'] for r in rs]), 0)} "
-                f"| {_fmt(_median([r['others_cores'] for r in rs]), 2)} |")
+                f"| {fmt(median_or_none([r['median_epoch_ms'] for r in rs]), 2)} "
+                f"| {fmt(median_or_none([r['median_train_ms'] for r in rs]), 2)} "
+                f"| {fmt(median_or_none(accs), 3)}; {', '.join(fmt(a, 3) for a in accs)} "
+                f"| {fmt(median_or_none([r['elapsed_s'] for r in rs]), 1)} "
+                f"| {fmt(median_or_none([r['max_rss_mib'] for r in rs]), 0)} "
+                f"| {fmt(median_or_none([r['others_cores'] for r in rs]), 2)} |")
         lines.append("")
         # per seed: epoch ms and accuracy of every implementation, and the ratios
         pairs = [(a, b) for a, b in RATIOS if a in runs and b in runs]
@@ -224,9 +215,9 @@ def summarise(records: List[Dict[str, object]], datasets: List[str], impls: List
                     row[f"{a}/{b} train-pass"] = ra and rb and ra["median_train_ms"] / rb["median_train_ms"]
             for key in columns:
                 columns[key].append(row.get(key))
-            lines.append("| " + " | ".join([str(seed)] + [_fmt(row.get(h), 3 if ("acc" in h or "/" in h) else 2)
+            lines.append("| " + " | ".join([str(seed)] + [fmt(row.get(h), 3 if ("acc" in h or "/" in h) else 2)
                                                         for h in header[1:]]) + " |")
-        lines.append("| **median** | " + " | ".join(_fmt(_median(columns[h]), 3 if ("acc" in h or "/" in h) else 2)
+        lines.append("| **median** | " + " | ".join(fmt(median_or_none(columns[h]), 3 if ("acc" in h or "/" in h) else 2)
                                                     for h in header[1:]) + " |")
         lines.append("")
         lines.append("| ratio | epoch time: ratio of medians | epoch time: median of per-seed ratios "
@@ -235,10 +226,10 @@ def summarise(records: List[Dict[str, object]], datasets: List[str], impls: List
         for a, b in pairs:
             cells = []
             for key in ("median_epoch_ms", "median_train_ms"):
-                ma = _median([r[key] for r in runs[a].values()])
-                mb = _median([r[key] for r in runs[b].values()])
+                ma = median_or_none([r[key] for r in runs[a].values()])
+                mb = median_or_none([r[key] for r in runs[b].values()])
                 paired = [runs[a][s][key] / runs[b][s][key] for s in runs[a] if s in runs[b]]
-                cells += [f"{ma / mb:.2f}", _fmt(_median(paired), 2)]
+                cells += [f"{ma / mb:.2f}", fmt(median_or_none(paired), 2)]
             lines.append(f"| {a} / {b} | " + " | ".join(cells) + " |")
         lines.append("")
     lines.append("Epoch ms: median over epochs after the warm-up of each run, then the median over seeds. "
