@@ -34,7 +34,7 @@ import torch
 
 from ..errors import DataFormatError, JobInterrupted
 from ._base import Dataset, HeteroGraphData, register_dataset, register_format
-from .download import download
+from .download import download, extract_flat
 
 logger = logging.getLogger(__name__)
 
@@ -75,13 +75,7 @@ def download_rdf(name: str, directory: Path) -> None:
     """Fetch DGL's ``<name>-hetero.zip`` into ``directory`` (SHA-256 checked) and extract its files there."""
     url, checksum = ARCHIVES[name]
     directory = Path(directory)
-    archive = download(url, directory / url.rsplit("/", 1)[1], checksum)
-    with zipfile.ZipFile(archive) as handle:
-        for member in handle.infolist():
-            target = Path(member.filename).name  # flat, and never outside the folder
-            if member.is_dir() or not target or member.filename.startswith("__MACOSX"):
-                continue
-            (directory / target).write_bytes(handle.read(member))
+    extract_flat(download(url, directory / url.rsplit("/", 1)[1], checksum), directory)
 
 
 for _name in ARCHIVES:

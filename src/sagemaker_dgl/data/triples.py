@@ -14,7 +14,6 @@ counted in the log and ``info``; a relation never seen in training is an error.
 | fb15k-237 | 14,541   | 237       | 272,115 | 17,535 | 20,466 |
 """
 import logging
-import tarfile
 import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -24,7 +23,7 @@ import torch
 
 from ..errors import DataFormatError
 from ._base import Dataset, TripleData, register_dataset, register_format
-from .download import download, sha256
+from .download import download, extract_flat, sha256
 
 logger = logging.getLogger(__name__)
 
@@ -129,16 +128,10 @@ def download_archive(name: str, directory: Path) -> None:
     if all((directory / file).is_file() and sha256(directory / file) == digest for file, digest in files.items()):
         return
     with tempfile.TemporaryDirectory() as scratch:
-        archive = download(url, Path(scratch) / url.rsplit("/", 1)[1], archive_sha256)
-        with tarfile.open(archive) as tar:
-            members = {Path(member.name).name: member for member in tar.getmembers() if member.isfile()}
-            for file, digest in files.items():
-                if file not in members:
-                    raise ValueError(f"{url} has no {file}")
-                directory.mkdir(parents=True, exist_ok=True)
-                (directory / file).write_bytes(tar.extractfile(members[file]).read())
-                if sha256(directory / file) != digest:
-                    raise ValueError(f"{file} from {url}: checksum mismatch")
+        extract_flat(download(url, Path(scratch) / url.rsplit("/", 1)[1], archive_sha256), directory, files)
+    for file, digest in files.items():
+        if sha256(directory / file) != digest:
+            raise ValueError(f"{file} from {url}: checksum mismatch")
 
 
 for _name, (_url, *_) in ARCHIVES.items():
