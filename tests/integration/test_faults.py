@@ -86,6 +86,28 @@ def test_sigkill_then_restart_resumes_from_the_last_checkpoint(tmp_path, cora_di
     assert restarted.metrics["final"] == reference["final"]
 
 
+@pytest.mark.parametrize("training", ["negative_sampling", "kvsall"])
+def test_a_stopped_link_prediction_job_resumes_exactly(tmp_path, training):
+    """Random negatives and shuffles come from the checkpointed random state: the resumed run
+    ends with the metrics of an uninterrupted one."""
+    from tests.graphs import write_triples
+
+    channel = write_triples(tmp_path / "kg")
+    hyperparameters = {"task": "link_prediction", "model": "complex", "training": training, "embedding_dim": 16,
+                       "batch_size": 64, "epochs": 40, "eval_every": 5, "checkpoint_interval": 10, "seed": 3}
+    if training == "negative_sampling":
+        hyperparameters.update(num_negatives=16, adversarial_temperature=1.0, margin=3.0)
+    uninterrupted = run_job(tmp_path / "reference", hyperparameters, {"train": channel})
+    assert uninterrupted.returncode == 0, uninterrupted.log[-3000:]
+    process = start(tmp_path / "job", hyperparameters, {"train": channel})
+    log = signal_at(process, " epoch=12 ", signal.SIGTERM, 0.0)
+    assert process.returncode == 143, log[-3000:]
+    assert list((tmp_path / "job" / "model").iterdir()) == []
+    restarted = run_job(tmp_path / "job", hyperparameters, {"train": channel}, checkpoints=True)
+    assert restarted.returncode == 0 and "resuming from checkpoint" in restarted.log, restarted.log[-3000:]
+    assert restarted.metrics["final"] == uninterrupted.metrics["final"]
+
+
 @contextmanager
 def tmpfs(path, options: str):
     """A small tmpfs mounted on ``path`` (needs root, which CI has)."""
