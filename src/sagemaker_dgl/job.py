@@ -39,7 +39,8 @@ def run_builtin(env) -> Dict[str, Any]:
     ``output_data_dir``).
     """
     # The toolkit moves the sagemaker_* keys it does not read (typos among them) out of hyperparameters.
-    hp = Hyperparameters.from_sagemaker({**env.additional_framework_parameters, **env.hyperparameters})
+    hp = Hyperparameters.from_sagemaker({**env.additional_framework_parameters, **env.hyperparameters},
+                                        channels=env.channel_input_dirs)
     if len(env.hosts) > 1:
         raise ConfigError(
             f"the built-in trainer runs on one instance, but this job has {len(env.hosts)} hosts "

@@ -220,7 +220,7 @@ CASES.update({
     "train and test labels share an entity": (
         RGCN, lambda tmp: {"train": rdf_channel(tmp, test=HEADER + f"{EX}a\t3\tx\n")}, ["share 1 entities"]),
     "bdd blocks that do not divide the hidden size": (
-        {**RGCN, "regularizer": "bdd", "num_bases": "5"}, lambda tmp: {"train": rdf_channel(tmp)},
+        {**RGCN, "decomposition": "bdd", "num_bases": "5"}, lambda tmp: {"train": rdf_channel(tmp)},
         ["num_bases=5", "hidden_size=16 divisible"]),
 })
 

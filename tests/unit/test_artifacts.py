@@ -12,7 +12,7 @@ from sagemaker_dgl.data import GraphData, HeteroGraphData, TripleData
 from sagemaker_dgl.errors import SageMakerDGLError
 from sagemaker_dgl.models import MODELS, create_model
 from sagemaker_dgl.tasks import TASKS
-from sagemaker_dgl.tasks.link_prediction import score_queries
+from sagemaker_dgl.tasks.link_prediction import score_queries, whole_graph_scorer
 
 
 def node_classification_example():
@@ -54,8 +54,9 @@ def link_prediction_example():
 
 def link_prediction_predictions(task, model, predictor):
     """Tail scores of (entity 3, relation 2, ?) from the model, and from the predictor's top 20."""
+    scorer = whole_graph_scorer(model, task.triples["train"], 20, torch.device("cpu"))
     with torch.no_grad():
-        expected = score_queries(model, torch.tensor([3]), torch.tensor([2]), 3, task.reciprocal)[0]
+        expected = score_queries(scorer, torch.tensor([3]), torch.tensor([2]), 3, task.reciprocal)[0]
     answers = predictor.predict_tails("/m/3", "/people/person/nationality", k=20, filter_known=False)
     loaded = torch.zeros(20)
     loaded[[int(row["entity"][3:]) for row in answers]] = torch.tensor([row["score"] for row in answers])

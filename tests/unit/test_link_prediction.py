@@ -14,11 +14,13 @@ from sagemaker_dgl.data.triples import load_triples
 from sagemaker_dgl.errors import DataFormatError, SageMakerDGLError
 from sagemaker_dgl.models import MODELS, create_model
 from sagemaker_dgl.tasks import TASKS
+from sagemaker_dgl.tasks.link_prediction import encodes_graph, whole_graph_scorer
 from sagemaker_dgl.tasks._ranking import KnownAnswers, filtered_ranks, ranking_metrics
 from sagemaker_dgl.trainer import Trainer
 from tests.graphs import write_triples
 
-KGE_MODELS = MODELS.for_task("link_prediction")
+KGE_MODELS = [name for name in MODELS.for_task("link_prediction")
+              if not encodes_graph(MODELS.spec(name, "link_prediction").model_class)]
 
 
 def hp(**raw):
@@ -143,7 +145,7 @@ def test_each_training_mode_learns_the_toy_graph(tmp_path, raw):
     ({"training": "kvsall", "reciprocal_relations": "false"}, "kvsall needs reciprocal_relations=true"),
     ({"training": "1vsall", "sparse_embeddings": "true"}, "sparse_embeddings=true needs training=negative_sampling"),
     ({"model": "transe", "p_norm": 3}, "'p_norm'=3"),
-    ({"model": "gcn"}, "model 'gcn' does not do task 'link_prediction'; models for it: complex, distmult, rotate"),
+    ({"model": "gcn"}, "model 'gcn' does not do task 'link_prediction'; models for it: complex, distmult, rgcn, rotate, transe"),
     ({"model": "transe", "task": "node_classification"}, "model 'transe' does not do task 'node_classification'"),
 ])
 def test_inconsistent_hyperparameters_say_what_to_change(raw, message):
@@ -152,8 +154,32 @@ def test_inconsistent_hyperparameters_say_what_to_change(raw, message):
                                         **{k: str(v) for k, v in raw.items()}})
 
 
+@pytest.mark.parametrize("raw", [{"training": "1vsall"}, {"reciprocal_relations": "true"}])
+def test_rgcn_needs_negative_sampling_on_its_own_graph(raw):
+    with pytest.raises(SageMakerDGLError, match="needs training=negative_sampling and reciprocal_relations=false"):
+        hp(model="rgcn", **raw)
+
+
 def test_a_model_chooses_its_task():
     assert Hyperparameters.from_sagemaker({"model": "transe"}).common.task == "link_prediction"
+
+
+def test_the_data_chooses_the_task_of_a_model_with_several(tmp_path):
+    def task(raw, channels=None):
+        return Hyperparameters.from_sagemaker({"model": "rgcn", **raw}, channels=channels).common.task
+
+    rdf = tmp_path / "rdf"
+    rdf.mkdir()
+    (rdf / "graph.nt").write_text("<http://x/a> <http://x/p> <http://x/b> .\n")
+    for name in ("trainingSet.tsv", "testSet.tsv"):
+        (rdf / name).write_text("person\tlabel_x\n")
+    assert task({}, {"train": str(write_triples(tmp_path / "kg"))}) == "link_prediction"
+    assert task({}, {"train": str(rdf)}) == "entity_classification"
+    assert task({"dataset": "fb15k-237"}) == "link_prediction"
+    assert task({"dataset": "mutag"}) == "entity_classification"
+    assert task({"task": "link_prediction"}, {"train": str(rdf)}) == "link_prediction"  # given: always wins
+    with pytest.raises(SageMakerDGLError, match="model 'rgcn' does several tasks .* set hyperparameter 'task'"):
+        task({})
 
 
 def test_ignored_keys_do_not_change_the_fingerprint():
@@ -238,3 +264,56 @@ def test_predictor_answers_queries_and_filters_known_triples(tmp_path):
     ids = [line.split("\t")[1] for line in (tmp_path / "model" / "entities.tsv").read_text().splitlines()]
     assert entities.shape == (65, 32) and ids == data.entities
     np.testing.assert_allclose(entities, model.entity.weight.detach().numpy())
+
+
+# --- R-GCN link prediction ---
+def rgcn_task(tmp_path, **raw):
+    params = hp(model="rgcn", num_bases=4, **{"hidden_size": 16, **raw})
+    task = TASKS.get("link_prediction")(params, load_triples(write_triples(tmp_path / "kg")), {}, torch.device("cpu"))
+    return task, create_model("rgcn", "link_prediction", **task.model_sizes(), **params.model.model_dump())
+
+
+def test_rgcn_graph_has_inverse_edges_and_drops_edges_only_in_training(tmp_path):
+    task, model = rgcn_task(tmp_path, edge_dropout=0.25)
+    triples = task.triples["train"]
+    graph = model.eval().graph(triples, task.num_entities)
+    src, dst = graph.edges()
+    n = len(triples)
+    assert torch.equal(src[:n], triples[:, 0]) and torch.equal(dst[:n], triples[:, 2])
+    assert torch.equal(src[n:], triples[:, 2]) and torch.equal(graph.edata["etype"][n:], triples[:, 1] + task.num_relations)
+    assert graph.num_edges() == 2 * n
+    assert model.train().graph(triples, task.num_entities).num_edges() == 2 * round(0.75 * n)
+
+
+def test_rgcn_scoring_all_entities_equals_scoring_triples(tmp_path):
+    task, model = rgcn_task(tmp_path)
+    scorer = whole_graph_scorer(model.eval(), task.triples["train"], task.num_entities, torch.device("cpu"))
+    every = torch.arange(task.num_entities)
+    heads, relations, tails = torch.tensor([0, 3]), torch.tensor([1, 2]), torch.tensor([4, 6])
+    torch.testing.assert_close(scorer.score_tails(heads, relations), scorer(heads[:, None], relations[:, None], every))
+    torch.testing.assert_close(scorer.score_heads(relations, tails), scorer(every, relations[:, None], tails[:, None]))
+    with torch.no_grad():  # the scorer is the encoder on the whole training graph
+        torch.testing.assert_close(scorer.entities, model.encoder(model.graph(task.triples["train"], task.num_entities),
+                                                                  every))
+
+
+def test_rgcn_learns_the_toy_graph_and_its_predictor_scores_like_the_saved_embeddings(tmp_path):
+    torch.manual_seed(0)
+    task, model = rgcn_task(tmp_path, hidden_size=32, epochs=60, eval_every=60, batch_size=256,
+                            regularization_weight=1e-4)
+    untrained = Trainer(task, model, task.hp, None, "x").evaluate("test")["test_mrr"]
+    result = Trainer(task, model, task.hp, None, "x").fit()
+    trained = Trainer(task, model, task.hp, None, "x").evaluate("test")["test_mrr"]
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    assert trained > max(2 * untrained, 0.3), (untrained, trained)
+    model.eval()
+    config = {"task": "link_prediction", "model": "rgcn", "data": task.data_facts(),
+              "model_args": {**task.model_sizes(), **task.hp.model.model_dump()}}
+    artifacts.save(tmp_path / "model", model, config, lambda directory: task.save_assets(model, directory))
+    top = sagemaker_dgl.load_model(tmp_path / "model").predict_tails("e2", "next", k=3, filter_known=False)
+    entities = np.load(tmp_path / "model" / "entity_embeddings.npy")
+    relations = np.load(tmp_path / "model" / "relation_embeddings.npy")
+    index = {name: i for i, name in enumerate(task.data.entities)}
+    scores = (entities[index["e2"]] * relations[task.data.relations.index("next")]) @ entities.T
+    assert [row["entity"] for row in top] == [task.data.entities[i] for i in np.argsort(-scores)[:3]]
+    np.testing.assert_allclose([row["score"] for row in top], np.sort(scores)[::-1][:3], rtol=1e-4)

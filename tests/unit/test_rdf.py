@@ -79,7 +79,8 @@ def test_n3_turtle_and_gzip_read_the_same_graph(tmp_path, name, syntax):
 def test_label_predicates_are_removed_given_or_detected(tmp_path, caplog):
     caplog.set_level(logging.INFO)
     directory = channel(tmp_path)
-    hp = Hyperparameters.from_sagemaker({"model": "rgcn", "label_predicates": LABEL, "val_fraction": 0.4})
+    hp = Hyperparameters.from_sagemaker({"task": "entity_classification", "model": "rgcn", "label_predicates": LABEL,
+                                      "val_fraction": 0.4})
     data = load_data(TASKS.get("entity_classification"), hp, {"train": str(directory)})
     task = TASKS.get("entity_classification")(hp, data, {"train": str(directory)}, torch.device("cpu"))
     assert LABEL not in task.data.relations and EX + "red" not in task.data.entities
@@ -89,7 +90,7 @@ def test_label_predicates_are_removed_given_or_detected(tmp_path, caplog):
     known = "http://swrc.ontoware.org/ontology#affiliation"
     detected = load_rdf(channel(tmp_path / "known", TRIPLES.replace(LABEL, known)))
     assert detected.info["label_predicates"] == [known]
-    hp = Hyperparameters.from_sagemaker({"model": "rgcn", "val_fraction": 0.4})
+    hp = Hyperparameters.from_sagemaker({"task": "entity_classification", "model": "rgcn", "val_fraction": 0.4})
     task = TASKS.get("entity_classification")(hp, detected, {}, torch.device("cpu"))
     assert known not in task.data.relations
 
@@ -132,7 +133,7 @@ def test_no_label_files(tmp_path):
 def test_an_entity_only_in_label_triples_is_an_error(tmp_path):
     graph = TRIPLES + f"<{EX}e> <{LABEL}> <{EX}red> .\n"
     data = load_rdf(channel(tmp_path, graph, train=TRAIN + f"{EX}e\t5\tred\n"))
-    hp = Hyperparameters.from_sagemaker({"model": "rgcn", "label_predicates": LABEL})
+    hp = Hyperparameters.from_sagemaker({"task": "entity_classification", "model": "rgcn", "label_predicates": LABEL})
     with pytest.raises(DataFormatError, match="only in triples of the removed label predicates"):
         TASKS.get("entity_classification")(hp, data, {}, torch.device("cpu"))
 

@@ -18,17 +18,17 @@ def typed_graph(seed: int = 0) -> dgl.DGLGraph:
     return graph
 
 
-CONFIGS = [dict(input_layer=i, regularizer=r, num_bases=b) for i in ("relational", "embedding")
+CONFIGS = [dict(input_layer=i, decomposition=r, num_bases=b) for i in ("relational", "embedding")
            for r, b in (("basis", -1), ("basis", 3), ("bdd", 4))]
 
 
 def model(**overrides):
     arguments = dict(num_nodes=NUM_NODES, num_relations=NUM_RELATIONS, num_classes=3, hidden_size=8, num_layers=2,
-                     num_bases=-1, regularizer="basis", input_layer="relational", dropout=0.0, self_loop=True)
+                     num_bases=-1, decomposition="basis", input_layer="relational", dropout=0.0, self_loop=True)
     return create_model("rgcn", "entity_classification", **{**arguments, **overrides})
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c['input_layer']}-{c['regularizer']}{c['num_bases']}")
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c['input_layer']}-{c['decomposition']}{c['num_bases']}")
 def test_forward_backward_finite(config):
     graph = typed_graph()
     net = model(**config, dropout=0.2)
@@ -62,6 +62,6 @@ def test_norm_is_one_over_the_edges_of_a_type_into_a_node():
 
 
 def test_encoder_for_link_prediction_gives_hidden_representations():
-    encoder = RGCNEncoder(NUM_NODES, NUM_RELATIONS, hidden_size=8, num_layers=2, num_bases=2, regularizer="bdd",
+    encoder = RGCNEncoder(NUM_NODES, NUM_RELATIONS, hidden_size=8, num_layers=2, num_bases=2, decomposition="bdd",
                           dropout=0.1, self_loop=True)
     assert encoder(typed_graph(), torch.arange(NUM_NODES)).shape == (NUM_NODES, 8)

@@ -12,7 +12,8 @@ SageMaker passes every value as a string, sometimes JSON-encoded (``"0.01"``, ``
 """
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, List, Literal, Mapping, Union, get_args, get_origin
+from pathlib import Path
+from typing import Any, Dict, List, Literal, Mapping, Optional, Union, get_args, get_origin
 
 from pydantic import ValidationError
 
@@ -45,8 +46,10 @@ class Hyperparameters:
     model: HyperparameterGroup
 
     @classmethod
-    def from_sagemaker(cls, raw: Mapping[str, Any]) -> "Hyperparameters":
-        """Validate hyperparameters as SageMaker passes them; keys starting ``sagemaker_`` are skipped."""
+    def from_sagemaker(cls, raw: Mapping[str, Any], channels: Optional[Mapping[str, str]] = None) -> "Hyperparameters":
+        """Validate hyperparameters as SageMaker passes them; keys starting ``sagemaker_`` are skipped.
+        ``channels`` (name -> folder) lets a model that serves several tasks take its task from the
+        data when ``task`` is not given."""
         from ..data import DATASETS, FORMATS
         from ..models import MODELS
         from ..tasks import TASKS
@@ -57,18 +60,11 @@ class Hyperparameters:
         owners = _owners()
         _check_known(values, owners)
         model = MODELS.check(values.get("model", CommonHyperparameters.model_fields["model"].default))
-        task = values.get("task")
-        if task is None:
-            served = MODELS.tasks(model)
-            if len(served) > 1 and DEFAULT_TASK not in served:
-                raise ConfigError(f"model {model!r} does several tasks ({', '.join(served)}): set hyperparameter "
-                                  "'task' to one of them")
-            task = served[0] if len(served) == 1 else DEFAULT_TASK
-        task = TASKS.check(task)
         if values.get("dataset") is not None:
             values["dataset"] = DATASETS.check(values["dataset"])
         if values.get("data_format", "auto") != "auto":
             values["data_format"] = FORMATS.check(values["data_format"])
+        task = TASKS.check(values["task"]) if values.get("task") is not None else _infer_task(model, values, channels)
         values.update(task=task, model=model)
         _check_owned(values, owners, task, model)
         spec = MODELS.spec(model, task)
@@ -98,6 +94,35 @@ class Hyperparameters:
             skipped = group.resumable() | group.inactive()
             values.update({k: v for k, v in group.model_dump(mode="json").items() if k not in skipped})
         return values
+
+
+def _infer_task(model: str, values: Mapping[str, Any], channels: Optional[Mapping[str, str]]) -> str:
+    """The task of a job without ``task``: the model's only one; else the one that trains on what
+    the data is (channel 'train' in its given or detected format, or the named ``dataset``); else
+    :data:`DEFAULT_TASK` when the model serves it."""
+    from ..data import DATASETS, FORMATS
+    from ..models import MODELS
+    from ..tasks import TASKS
+
+    served = MODELS.tasks(model)
+    if len(served) == 1:
+        return served[0]
+    produced = None
+    if channels and "train" in channels:
+        data_format = values.get("data_format", "auto")
+        if data_format == "auto":
+            detected = [spec.name for spec in FORMATS.values() if spec.detect(Path(channels["train"]))]
+            data_format = detected[0] if len(detected) == 1 else None
+        produced = FORMATS.get(data_format).produces if data_format else None
+    elif values.get("dataset") is not None:
+        produced = DATASETS.get(values["dataset"]).produces
+    fitting = [task for task in served if produced is not None and TASKS.get(task).data_type is produced]
+    if len(fitting) == 1:
+        return fitting[0]
+    if DEFAULT_TASK in served:
+        return DEFAULT_TASK
+    raise ConfigError(f"model {model!r} does several tasks ({', '.join(served)}) and the data does not tell which: "
+                      "set hyperparameter 'task' to one of them")
 
 
 def _owners() -> Dict[str, List[str]]:

@@ -74,18 +74,24 @@ class KGEModel(nn.Module):
         return torch.cat(parts)
 
     def regularization(self, entities: torch.Tensor, relations: torch.Tensor, p: int) -> torch.Tensor:
-        """Mean over a batch of the summed ``|x|^p`` of its embeddings: ``entities (B, k)`` (a
-        triple's head and tail) and ``relations (B,)``. N3 is ``p=3`` on the moduli of complex
-        numbers (Lacroix et al. 2018); L2 is ``p=2``."""
-        entity = self.entity(entities)
-        relation = self.relation(relations)
-        entity = _modulus(entity) if self.complex_entities else entity.abs()
-        relation = _modulus(relation) if self.complex_relations else relation.abs()
-        return (entity.pow(p).sum((-2, -1)) + relation.pow(p).sum(-1)).mean()
+        """:func:`penalty` of the embeddings of ``entities (B, k)`` (a triple's head and tail) and
+        ``relations (B,)``."""
+        return penalty(self.entity(entities), self.relation(relations), p, self.complex_entities,
+                       self.complex_relations)
 
     def embeddings(self) -> Tuple[torch.Tensor, torch.Tensor]:
         """The entity and relation tables, ``(num_entities, entity_dim)`` and ``(num_relations, relation_dim)``."""
         return self.entity.weight.detach(), self.relation.weight.detach()
+
+
+def penalty(entity: torch.Tensor, relation: torch.Tensor, p: int, complex_entities: bool = False,
+            complex_relations: bool = False) -> torch.Tensor:
+    """Mean over a batch of the summed ``|x|^p`` of its embeddings, ``entity (B, k, d)`` and
+    ``relation (B, d)``. N3 is ``p=3`` on the moduli of complex numbers (Lacroix et al. 2018); L2
+    is ``p=2``."""
+    entity = _modulus(entity) if complex_entities else entity.abs()
+    relation = _modulus(relation) if complex_relations else relation.abs()
+    return (entity.pow(p).sum((-2, -1)) + relation.pow(p).sum(-1)).mean()
 
 
 def _modulus(x: torch.Tensor) -> torch.Tensor:

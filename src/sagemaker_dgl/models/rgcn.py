@@ -12,7 +12,7 @@ Each layer computes, for node :math:`i` with neighbours :math:`\\mathcal{N}_i^r`
 
 (:math:`W_0`: the self loop, ``self_loop``). To share parameters between relations, ``num_bases``
 :math:`B` decomposes each :math:`W_r` into bases, :math:`W_r = \\sum_{b=1}^B a_{rb} V_b`
-(``regularizer='basis'``), or into a block-diagonal matrix of :math:`B` blocks,
+(``decomposition='basis'``), or into a block-diagonal matrix of :math:`B` blocks,
 :math:`W_r = \\bigoplus_{b=1}^B Q_{rb}` (``'bdd'``: ``hidden_size`` must be divisible by
 :math:`B`); ``num_bases`` -1 or 0 gives every relation its own :math:`W_r`. Entities have no
 features, and ``input_layer`` says how the first layer sees them:
@@ -34,18 +34,21 @@ Shapes: a graph (or one block per layer) with ``edata['etype']`` ``(E,)`` and en
 """
 from typing import Literal, Optional, Sequence, Union
 
+import dgl
 import dgl.function as fn
 import torch
 import torch.nn.functional as F
 from dgl import DGLGraph
 from dgl.nn import RelGraphConv
+from pydantic import model_validator
 from torch import nn
 
 from ..config.groups import HyperparameterGroup, hyperparameter
+from ._kge import penalty
 from ._registry import register_model
 
 
-class RGCNHyperparameters(HyperparameterGroup):
+class RGCNLayers(HyperparameterGroup):
     """R-GCN layers and their weight sharing."""
 
     hidden_size: int = hyperparameter(16, "Entity embedding and hidden units per layer.", gt=0)
@@ -54,16 +57,31 @@ class RGCNHyperparameters(HyperparameterGroup):
         -1, "Bases (basis) or blocks (bdd) each relation's weight is decomposed into; -1 or 0: none "
         "(one full matrix per relation).", ge=-1,
     )
-    regularizer: Literal["basis", "bdd"] = hyperparameter(
+    decomposition: Literal["basis", "bdd"] = hyperparameter(
         "basis", "Weight decomposition when num_bases > 0: basis (shared bases) or bdd (block-diagonal; "
         "hidden_size must be divisible by num_bases).",
     )
+    dropout: float = hyperparameter(0.0, "Dropout after each hidden layer.", ge=0.0, lt=1.0)
+    self_loop: bool = hyperparameter(True, "Add each entity's own representation (W_0 h_i) in every layer.")
+
+    @model_validator(mode="after")
+    def _blocks_divide_hidden_size(self):
+        if self.decomposition == "bdd" and self.num_bases > 0 and self.hidden_size % self.num_bases:
+            raise ValueError(
+                f"decomposition=bdd splits each relation's weight into num_bases={self.num_bases} blocks, which "
+                f"needs hidden_size={self.hidden_size} divisible by it; set num_bases to a divisor of hidden_size "
+                "(or decomposition=basis)"
+            )
+        return self
+
+
+class RGCNHyperparameters(RGCNLayers):
+    """R-GCN layers, their weight sharing and the input layer (entity classification)."""
+
     input_layer: Literal["relational", "embedding"] = hyperparameter(
         "relational", "First layer on the featureless entities: relational (the paper's: a row per entity and "
         "relation, as one-hot inputs give) or embedding (one embedding per entity, then num_layers R-GCN layers).",
     )
-    dropout: float = hyperparameter(0.0, "Dropout after each hidden layer.", ge=0.0, lt=1.0)
-    self_loop: bool = hyperparameter(True, "Add each entity's own representation (W_0 h_i) in every layer.")
 
 
 def relation_norm(graph: DGLGraph, num_relations: int) -> torch.Tensor:
@@ -139,7 +157,7 @@ class RGCNEncoder(nn.Module):
         hidden_size: embedding and hidden size.
         num_layers: R-GCN layers.
         num_bases: bases or blocks per relation weight; -1 or 0: none.
-        regularizer: ``'basis'`` or ``'bdd'`` (when ``num_bases`` > 0). A last layer whose sizes
+        decomposition: ``'basis'`` or ``'bdd'`` (when ``num_bases`` > 0). A last layer whose sizes
             ``num_bases`` does not divide uses ``'basis'``.
         dropout: dropout after each layer but the last.
         self_loop: add ``W_0 h_i`` in every layer.
@@ -150,7 +168,7 @@ class RGCNEncoder(nn.Module):
     """
 
     def __init__(self, num_nodes: int, num_relations: int, hidden_size: int, num_layers: int, num_bases: int,
-                 regularizer: str, dropout: float, self_loop: bool, out_size: Optional[int] = None,
+                 decomposition: str, dropout: float, self_loop: bool, out_size: Optional[int] = None,
                  input_layer: str = "embedding"):
         super().__init__()
         self.num_relations = num_relations
@@ -164,12 +182,12 @@ class RGCNEncoder(nn.Module):
                 self.layers.append(RelationalInputLayer(num_nodes, num_relations, size_out, num_bases, self_loop,
                                                         None if last else F.relu, 0.0 if last else dropout))
                 continue
-            decomposition = None if num_bases <= 0 else regularizer
-            if decomposition == "bdd" and (size_in % num_bases or size_out % num_bases):
-                decomposition = "basis"
+            kind = None if num_bases <= 0 else decomposition
+            if kind == "bdd" and (size_in % num_bases or size_out % num_bases):
+                kind = "basis"
             self.layers.append(RelGraphConv(
-                size_in, size_out, num_relations, regularizer=decomposition,
-                num_bases=num_bases if decomposition else None, self_loop=self_loop,
+                size_in, size_out, num_relations, regularizer=kind,
+                num_bases=num_bases if kind else None, self_loop=self_loop,
                 activation=None if last else F.relu, dropout=0.0 if last else dropout,
             ))
 
@@ -208,15 +226,15 @@ class RGCN(nn.Module):
     """R-GCN entity classifier: an :class:`RGCNEncoder` whose last layer gives class logits.
 
     Args:
-        num_nodes, num_relations, hidden_size, num_layers, num_bases, regularizer, input_layer,
+        num_nodes, num_relations, hidden_size, num_layers, num_bases, decomposition, input_layer,
         dropout, self_loop: as :class:`RGCNEncoder`.
         num_classes: number of classes.
     """
 
     def __init__(self, num_nodes: int, num_relations: int, num_classes: int, hidden_size: int, num_layers: int,
-                 num_bases: int, regularizer: str, input_layer: str, dropout: float, self_loop: bool):
+                 num_bases: int, decomposition: str, input_layer: str, dropout: float, self_loop: bool):
         super().__init__()
-        self.encoder = RGCNEncoder(num_nodes, num_relations, hidden_size, num_layers, num_bases, regularizer,
+        self.encoder = RGCNEncoder(num_nodes, num_relations, hidden_size, num_layers, num_bases, decomposition,
                                    dropout, self_loop, out_size=num_classes, input_layer=input_layer)
 
     @property
@@ -230,3 +248,88 @@ class RGCN(nn.Module):
     def embed(self, graphs, node_ids: torch.Tensor) -> torch.Tensor:
         """The representation before the output layer ``(N_dst, hidden_size)``."""
         return self.encoder(graphs, node_ids, num_layers=self.num_layers - 1)
+
+
+class RGCNLinkHyperparameters(RGCNLayers):
+    """R-GCN layers, their weight sharing and edge dropout (link prediction)."""
+
+    edge_dropout: float = hyperparameter(
+        0.5, "Share of each training batch's triples left out of the graph its messages pass on (they stay "
+        "positives to score), as in the paper and DGL's example.", ge=0.0, lt=1.0,
+    )
+
+
+@register_model("rgcn", tasks=("link_prediction",), hyperparameters=RGCNLinkHyperparameters,
+                defaults=dict(hidden_size=500, num_bases=100, decomposition="bdd", dropout=0.2,
+                              training="negative_sampling", loss="bce", num_negatives=10, batch_size=30000,
+                              regularizer="l2", regularization_weight=0.01, optimizer="adam", lr=0.01,
+                              max_grad_norm=1.0, epochs=600, eval_every=50, val_triples=2000))
+class RGCNLinkPredictor(nn.Module):
+    """R-GCN link prediction: an :class:`RGCNEncoder` (embedding input) gives each entity a
+    representation :math:`\\mathbf{h}_i` from its neighbourhood, and DistMult scores triples from
+    them, :math:`f(h, r, t) = \\langle \\mathbf{h}_h, \\mathbf{w}_r, \\mathbf{h}_t \\rangle`.
+
+    Training runs on a small graph per batch of triples (:meth:`graph`: the batch's triples and
+    their inverses, less ``edge_dropout`` of them); evaluation encodes the whole training graph
+    once and scores every entity (:meth:`on_graph`).
+
+    Args:
+        num_entities: entities.
+        num_relations: relations of the triples (the graph adds their inverses).
+        hidden_size, num_layers, num_bases, decomposition, dropout, self_loop: as :class:`RGCNEncoder`.
+        edge_dropout: share of a training batch's triples left out of its graph.
+    """
+
+    encodes_graph = True
+
+    def __init__(self, num_entities: int, num_relations: int, hidden_size: int, num_layers: int, num_bases: int,
+                 decomposition: str, dropout: float, self_loop: bool, edge_dropout: float):
+        super().__init__()
+        self.num_relations = num_relations
+        self.edge_dropout = edge_dropout
+        self.encoder = RGCNEncoder(num_entities, 2 * num_relations, hidden_size, num_layers, num_bases,
+                                   decomposition, dropout, self_loop, input_layer="embedding")
+        self.relation = nn.Embedding(num_relations, hidden_size)
+        nn.init.xavier_uniform_(self.relation.weight, gain=nn.init.calculate_gain("relu"))
+
+    def graph(self, triples: torch.Tensor, num_nodes: int) -> DGLGraph:
+        """The message-passing graph of ``triples`` ``(E, 3)`` over nodes ``0..num_nodes-1``: each
+        triple an edge of its relation and an inverse edge of relation ``r + R``, with
+        ``edata['etype']`` and ``edata['norm']``; in training mode a random ``edge_dropout`` share of
+        the triples is left out."""
+        if self.training and self.edge_dropout > 0:
+            kept = torch.randperm(len(triples), device=triples.device)[: round(len(triples) * (1 - self.edge_dropout))]
+            triples = triples[kept]
+        heads, relations, tails = triples.unbind(1)
+        graph = dgl.graph((torch.cat([heads, tails]), torch.cat([tails, heads])), num_nodes=num_nodes)
+        graph.edata["etype"] = torch.cat([relations, relations + self.num_relations])
+        graph.edata["norm"] = relation_norm(graph, 2 * self.num_relations)
+        return graph
+
+    def on_graph(self, graph: DGLGraph, node_ids: torch.Tensor) -> "EncodedEntities":
+        """Score triples among ``node_ids`` (the entities of ``graph``'s nodes) from their encoding on ``graph``."""
+        return EncodedEntities(self.encoder(graph, node_ids), self.relation.weight)
+
+
+class EncodedEntities:
+    """DistMult over fixed entity representations: what :class:`RGCNLinkPredictor` computed on a
+    graph, scored like a knowledge-graph-embedding model (same methods as
+    :class:`~sagemaker_dgl.models._kge.KGEModel`; entity indices are rows of ``entities``)."""
+
+    def __init__(self, entities: torch.Tensor, relations: torch.Tensor):
+        self.entities, self.relations = entities, relations
+
+    def __call__(self, heads, relations, tails):
+        return (self.entities[heads] * self.relations[relations] * self.entities[tails]).sum(-1)
+
+    def score_tails(self, heads, relations):
+        return (self.entities[heads] * self.relations[relations]) @ self.entities.t()
+
+    def score_heads(self, relations, tails):
+        return self.score_tails(tails, relations)  # DistMult is symmetric
+
+    def regularization(self, entities, relations, p: int):
+        return penalty(self.entities[entities], self.relations[relations], p)
+
+    def embeddings(self):
+        return self.entities.detach(), self.relations.detach()

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from ..config.groups import hyperparameter
 from ..data import HeteroGraphData
-from ..errors import ConfigError, DataFormatError, SageMakerDGLError
+from ..errors import DataFormatError, SageMakerDGLError
 from ..models.rgcn import relation_norm
 from ..sampling import ReproducibleNeighborSampler
 from ._base import Objective, Predictor, Step, Task, register_task
@@ -155,13 +155,6 @@ class EntityClassification(Task):
     @classmethod
     def check_hyperparameters(cls, hp):
         hp.task.check_layers(hp.model.num_layers)
-        model = hp.model
-        if getattr(model, "regularizer", None) == "bdd" and model.num_bases > 0 and model.hidden_size % model.num_bases:
-            raise ConfigError(
-                f"regularizer=bdd splits each relation's weight into num_bases={model.num_bases} blocks, which needs "
-                f"hidden_size={model.hidden_size} divisible by it; set num_bases to a divisor of hidden_size "
-                "(or regularizer=basis)"
-            )
 
     def __init__(self, hp, data, channels, device):
         super().__init__(hp, data, channels, device)

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from ..config.groups import HyperparameterGroup, hyperparameter
 from ..data import TripleData
 from ..errors import ConfigError, SageMakerDGLError
+from ..models import MODELS
 from ..registry import closest
 from ._base import Objective, Predictor, Step, Task, register_task
 from ._ranking import HITS_AT, KnownAnswers, filtered_ranks, queries, ranking_metrics
@@ -121,6 +122,7 @@ class LinkPredictionPredictor(Predictor):
         self.entity_index = {entity: index for index, entity in enumerate(self.entities)}
         self.relation_index = {relation: index for index, relation in enumerate(self.relations)}
         self._known: Optional[KnownAnswers] = None
+        self._scorer = None
 
     def predict_tails(self, head: str, relation: str, k: int = 10, filter_known: bool = True) -> List[Dict]:
         """The ``k`` best tails of ``(head, relation, ?)``."""
@@ -135,7 +137,7 @@ class LinkPredictionPredictor(Predictor):
     def _top(self, entity: int, relation: int, k: int, filter_known: bool) -> List[Dict]:
         query_entity, query_relation = torch.tensor([entity]), torch.tensor([relation])
         with torch.no_grad():
-            scores = score_queries(self.model, query_entity.to(self.device), query_relation.to(self.device),
+            scores = score_queries(self.scorer(), query_entity.to(self.device), query_relation.to(self.device),
                                    len(self.relations), self.config["data"]["reciprocal_relations"]).cpu()[0]
         if filter_known:
             _, answers = self._known_answers().of(query_entity, query_relation)
@@ -144,10 +146,19 @@ class LinkPredictionPredictor(Predictor):
         return [{"entity": self.entities[i], "name": self.names.get(self.entities[i], ""), "score": float(v)}
                 for v, i in zip(values.tolist(), indices.tolist()) if v > -torch.inf]
 
+    def scorer(self):
+        """What scores the queries: the model, or for R-GCN its encoding of the training graph (computed once)."""
+        if self._scorer is None:
+            self._scorer = whole_graph_scorer(self.model, self._train_triples(), len(self.entities), self.device)
+        return self._scorer
+
     def _known_answers(self) -> KnownAnswers:
         if self._known is None:
-            self._known = KnownAnswers(torch.from_numpy(np.load(self.model_dir / TRAIN_TRIPLES)), len(self.relations))
+            self._known = KnownAnswers(self._train_triples(), len(self.relations))
         return self._known
+
+    def _train_triples(self) -> torch.Tensor:
+        return torch.from_numpy(np.load(self.model_dir / TRAIN_TRIPLES))
 
     @staticmethod
     def _index(name: str, index: Dict[str, int], kind: str) -> int:
@@ -156,6 +167,21 @@ class LinkPredictionPredictor(Predictor):
             raise SageMakerDGLError(f"unknown {kind} {name!r}" + (f" (did you mean {close!r}?)" if close else "")
                                     + f"; the model knows {len(index)} {kind} ids from the training data")
         return index[name]
+
+
+def encodes_graph(model) -> bool:
+    """Whether ``model`` computes entity representations on a graph (R-GCN) rather than looking up embeddings."""
+    return getattr(model, "encodes_graph", False)
+
+
+def whole_graph_scorer(model, train_triples: torch.Tensor, num_entities: int, device: torch.device):
+    """What scores triples in evaluation: a KGE model itself; for a graph encoder, its encoding of
+    the whole training graph (every entity), computed once without gradients."""
+    if not encodes_graph(model):
+        return model
+    with torch.no_grad():
+        graph = model.graph(train_triples.to(device), num_entities)
+        return model.on_graph(graph, torch.arange(num_entities, device=device))
 
 
 def score_queries(model, entity: torch.Tensor, relation: torch.Tensor, num_relations: int, reciprocal: bool):
@@ -195,6 +221,10 @@ class LinkPrediction(Task):
         if task.training == "kvsall" and not task.reciprocal:
             raise ConfigError("training=kvsall needs reciprocal_relations=true (head queries are tail queries of "
                               "the inverse relations)")
+        if encodes_graph(MODELS.spec(hp.common.model, "link_prediction").model_class):
+            if task.training != "negative_sampling" or task.reciprocal:
+                raise ConfigError(f"model {hp.common.model!r} trains on a sampled graph per batch, with negatives from "
+                                  "that graph: it needs training=negative_sampling and reciprocal_relations=false")
         if getattr(hp.model, "sparse_embeddings", False) and task.training != "negative_sampling":
             raise ConfigError(f"sparse_embeddings=true needs training=negative_sampling: {task.training} scores "
                               "every entity, so every row of the entity table gets a gradient")
@@ -244,16 +274,22 @@ class LinkPrediction(Task):
 
     def training_step(self, model, batch):
         batch = batch.to(self.device)
-        training = self.hp.task.training
+        count, training = len(batch), self.hp.task.training
+        scorer, num_candidates = model, self.num_entities
+        if encodes_graph(model):  # the batch's own graph; its triples and negatives index its nodes
+            nodes, ends = torch.unique(batch[:, [0, 2]], return_inverse=True)
+            batch = torch.stack([ends[:, 0], batch[:, 1], ends[:, 1]], 1)
+            scorer, num_candidates = model.on_graph(model.graph(batch, len(nodes)), nodes), len(nodes)
         if training == "kvsall":
-            loss, entities = self._kvsall_loss(model, batch), batch[:, :1]
+            loss, entities = self._kvsall_loss(scorer, batch), batch[:, :1]
+        elif training == "1vsall":
+            loss, entities = self._one_vs_all_loss(scorer, batch), batch[:, [0, 2]]
         else:
-            loss = (self._one_vs_all_loss if training == "1vsall" else self._negative_sampling_loss)(model, batch)
-            entities = batch[:, [0, 2]]
+            loss, entities = self._negative_sampling_loss(scorer, batch, num_candidates), batch[:, [0, 2]]
         if self.hp.task.regularizer != "none":
             p = 3 if self.hp.task.regularizer == "n3" else 2
-            loss = loss + self.hp.task.regularization_weight * model.regularization(entities, batch[:, 1], p=p)
-        return Step(loss, {"train_loss": loss.item()}, len(batch))
+            loss = loss + self.hp.task.regularization_weight * scorer.regularization(entities, batch[:, 1], p=p)
+        return Step(loss, {"train_loss": loss.item()}, count)
 
     def _one_vs_all_loss(self, model, batch):
         heads, relations, tails = batch.unbind(1)
@@ -282,11 +318,11 @@ class LinkPrediction(Task):
             loss = _summed_bce(scores, targets * (1 - smoothing) + smoothing / self.num_entities)
         return loss
 
-    def _negative_sampling_loss(self, model, batch):
+    def _negative_sampling_loss(self, model, batch, num_candidates):
         task = self.hp.task
         heads, relations, tails = batch.unbind(1)
         positive = model(heads, relations, tails)
-        negatives = torch.randint(self.num_entities, (len(batch), task.num_negatives), device=self.device)
+        negatives = torch.randint(num_candidates, (len(batch), task.num_negatives), device=self.device)
         if self.reciprocal:  # every query is a tail query
             negative = model(heads[:, None], relations[:, None], negatives)
         else:  # first half: corrupted tails, second half: corrupted heads
@@ -311,6 +347,7 @@ class LinkPrediction(Task):
         triples = self.triples[split]
         if split == "val" and self.val_subset is not None:
             triples = triples[self.val_subset]
+        scorer = whole_graph_scorer(model, self.triples["train"], self.num_entities, self.device)
         ranks = []
         entity, relation, answer = queries(triples, self.num_relations)
         size = self.hp.task.eval_batch_size
@@ -318,7 +355,7 @@ class LinkPrediction(Task):
             for start in range(0, len(entity[part]), size):
                 batch = slice(start, start + size)
                 e, r, a = entity[part][batch], relation[part][batch], answer[part][batch]
-                scores = score_queries(model, e.to(self.device), r.to(self.device), self.num_relations,
+                scores = score_queries(scorer, e.to(self.device), r.to(self.device), self.num_relations,
                                        self.reciprocal)
                 rows, known = self.known.of(e, r)
                 ranks.append(filtered_ranks(scores, a.to(self.device), rows.to(self.device), known.to(self.device)).cpu())
@@ -326,7 +363,8 @@ class LinkPrediction(Task):
 
     # --- Artifacts ---
     def save_assets(self, model, directory: Path):
-        entities, relations = model.embeddings()
+        entities, relations = whole_graph_scorer(model, self.triples["train"], self.num_entities,
+                                                 self.device).embeddings()
         np.save(directory / ENTITY_EMBEDDINGS, entities.cpu().numpy())
         np.save(directory / RELATION_EMBEDDINGS, relations.cpu().numpy())
         np.save(directory / TRAIN_TRIPLES, self.triples["train"].numpy())
