@@ -19,12 +19,8 @@ import math
 import torch
 from torch import nn
 
-from ._kge import KGEHyperparameters, KGEModel, split_complex
+from ._kge import GAMMA, KGEHyperparameters, KGEModel, split_complex
 from ._registry import register_model
-
-#: The paper's margin for FB15k-237; it also sets the initial scale of the entities.
-GAMMA = 9.0
-
 
 @register_model("rotate", tasks=("link_prediction",), hyperparameters=KGEHyperparameters,
                 defaults=dict(training="negative_sampling", margin=GAMMA, adversarial_temperature=1.0,
@@ -50,7 +46,9 @@ class RotatE(KGEModel):
 
     def interaction(self, h, r, t):
         (h_re, h_im), (t_re, t_im) = split_complex(h), split_complex(t)
-        r_re, r_im = torch.cos(r), torch.sin(r)
-        re = h_re * r_re - h_im * r_im - t_re
-        im = h_re * r_im + h_im * r_re - t_im
-        return -torch.sqrt(re**2 + im**2 + 1e-12).sum(-1)
+        cos, sin = torch.cos(r), torch.sin(r)
+        if h.numel() > t.numel():  # many heads for one tail: rotate the tail back once, |h r - t| = |h - t conj(r)|
+            q_re, q_im = t_re * cos + t_im * sin, t_im * cos - t_re * sin
+            return -torch.hypot(h_re - q_re, h_im - q_im).sum(-1)
+        q_re, q_im = h_re * cos - h_im * sin, h_re * sin + h_im * cos
+        return -torch.hypot(q_re - t_re, q_im - t_im).sum(-1)  # hypot: one fused modulus
