@@ -13,7 +13,8 @@ class CommonHyperparameters(HyperparameterGroup):
 
     # --- What to train ---
     task: Optional[str] = hyperparameter(
-        None, "Task: {tasks}. Unset: the model's task when it serves one, else {default_task}."
+        None, "Task: {tasks}. Unset: the model's task when it serves one, else the one the 'train' channel's format "
+        "or the dataset implies, else {default_task}."
     )
     model: str = hyperparameter("gcn", "Model: {models} (the model tables below list each one's tasks).")
     dataset: Optional[str] = hyperparameter(

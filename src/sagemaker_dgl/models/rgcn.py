@@ -260,9 +260,9 @@ class RGCNLinkHyperparameters(RGCNLayers):
 
 
 @register_model("rgcn", tasks=("link_prediction",), hyperparameters=RGCNLinkHyperparameters,
-                defaults=dict(hidden_size=500, num_bases=100, decomposition="bdd", dropout=0.2,
+                defaults=dict(hidden_size=200, num_bases=40, decomposition="bdd", dropout=0.2,
                               training="negative_sampling", loss="bce", num_negatives=10, batch_size=30000,
-                              regularizer="l2", regularization_weight=0.01, optimizer="adam", lr=0.01,
+                              regularizer="l2", regularization_weight=3e-5, optimizer="adam", lr=0.01,
                               max_grad_norm=1.0, epochs=600, eval_every=50, val_triples=2000))
 class RGCNLinkPredictor(nn.Module):
     """R-GCN link prediction: an :class:`RGCNEncoder` (embedding input) gives each entity a
