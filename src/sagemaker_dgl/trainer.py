@@ -59,7 +59,7 @@ class Trainer:
                 started = time.perf_counter()
                 row: Dict[str, Any] = {"epoch": epoch, **self._train_epoch(epoch)}
                 row["epoch_train_time"] = time.perf_counter() - started
-                evaluated = epoch % common.eval_every == 0 or epoch == common.epochs
+                evaluated = self.task.validates and (epoch % common.eval_every == 0 or epoch == common.epochs)
                 if evaluated:
                     row.update(self.evaluate("val"))
                 if self.optimization.scheduled:
@@ -86,7 +86,8 @@ class Trainer:
                                 epoch - best["epoch"])
                     break
         if state["best_metrics"] is None:
-            logger.warning("no epoch had a finite %s; keeping the last epoch's model", objective.metric)
+            if self.task.validates:
+                logger.warning("no epoch had a finite %s; keeping the last epoch's model", objective.metric)
             state.update(best_metrics=state["history"][-1], best_state=self.model.state_dict())
         self.model.load_state_dict(state["best_state"])
         best = state["best_metrics"]

@@ -104,6 +104,14 @@ def test_a_task_without_objective_keeps_the_last_epoch(monkeypatch):
     assert result.best_epoch == 5
 
 
+def test_a_job_without_validation_split_skips_validation_and_keeps_the_last_epoch(monkeypatch, caplog):
+    monkeypatch.setattr(Regression, "validates", False)
+    monkeypatch.setattr(Regression, "evaluate", lambda *args: pytest.fail("validation ran"))
+    _, result = fit(Regression(), epochs=5, eval_every=2)
+    assert result.best_epoch == 5 and not any("val_loss" in row for row in result.history)
+    assert "no epoch had a finite" not in caplog.text
+
+
 def test_sparse_embeddings_are_trained_checkpointed_resumed_and_saved(tmp_path, monkeypatch):
     trainer, uninterrupted = fit(Regression(), epochs=8)
     assert [type(o).__name__ for o in trainer.optimization.optimizers] == ["Adam", "SparseAdam"]

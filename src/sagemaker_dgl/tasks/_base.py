@@ -89,6 +89,9 @@ class Task(ABC):
     size_names: ClassVar[Tuple[str, ...]]
     #: The metric that selects the best epoch: a validation metric, never a test one.
     objective: ClassVar[Objective]
+    #: False when this job has no validation split (set by the task): the trainer then skips
+    #: validation and keeps the last epoch.
+    validates: bool = True
     #: Every metric the task logs (``epoch_train_time``, ``epoch_time`` and ``lr`` are the
     #: trainer's); SageMaker metric definitions are built from these.
     logged_metrics: ClassVar[Tuple[str, ...]]

@@ -166,6 +166,7 @@ class EntityClassification(Task):
         parts = random_split(torch.arange(len(train_ids)), {"val": hp.task.val_fraction}, hp.common.seed, rest="train")
         if not len(parts["val"]):
             logger.info("val_fraction=0: training on every training entity; the last epoch's model is kept")
+            self.validates, self.objective = False, Objective(None)
         if not len(parts["train"]):
             raise DataFormatError(
                 f"dataset '{data.name}': {len(train_ids)} training entities leave none to train on after holding out "
