@@ -112,6 +112,22 @@ def test_regularization_is_finite_and_differentiable(name):
     assert torch.isfinite(penalty) and model.entity.weight.grad is not None
 
 
+def test_rotate_distance_has_a_finite_gradient_at_zero():
+    from sagemaker_dgl.models._kge import Modulus
+
+    re = torch.tensor([0.0, 3.0, -1e-30], requires_grad=True)
+    im = torch.tensor([0.0, 4.0, 0.0], requires_grad=True)
+    Modulus.apply(re, im).sum().backward()
+    assert torch.isfinite(re.grad).all() and torch.isfinite(im.grad).all()
+    torch.testing.assert_close(re.grad, torch.tensor([0.0, 0.6, -1.0]))
+    torch.testing.assert_close(im.grad, torch.tensor([0.0, 0.8, 0.0]))
+    model = create_model("rotate", "link_prediction", num_entities=3, num_relations=1, **hp(model="rotate").model.model_dump())
+    with torch.no_grad():
+        model.relation.weight.zero_()  # the identity rotation: (e, r, e) is at distance 0
+    model(torch.tensor([1]), torch.tensor([0]), torch.tensor([1])).sum().backward()
+    assert torch.isfinite(model.entity.weight.grad).all() and torch.isfinite(model.relation.weight.grad).all()
+
+
 # --- Training modes, through the trainer ---
 MODES = [
     {"model": "distmult", "training": "1vsall"},

@@ -110,6 +110,23 @@ def penalty(entity: torch.Tensor, relation: torch.Tensor, p: int, complex_entiti
     return (entity.pow(p).sum((-2, -1)) + relation.pow(p).sum(-1)).mean()
 
 
+class Modulus(torch.autograd.Function):
+    """``|re + i im|`` in one fused pass (``torch.hypot``), with gradient 0 where both parts are 0:
+    ``hypot``'s own gradient there is NaN (0/0), which once diverged RotatE's training at epoch 3."""
+
+    @staticmethod
+    def forward(ctx, re: torch.Tensor, im: torch.Tensor) -> torch.Tensor:
+        result = torch.hypot(re, im)
+        ctx.save_for_backward(re, im, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        re, im, result = ctx.saved_tensors
+        scale = grad / result.clamp_min(torch.finfo(result.dtype).tiny)
+        return scale * re, scale * im
+
+
 def _modulus(x: torch.Tensor) -> torch.Tensor:
     """Moduli of complex numbers stored as [real | imaginary] halves of the last dimension."""
     real, imaginary = x.chunk(2, dim=-1)

@@ -19,7 +19,7 @@ import math
 import torch
 from torch import nn
 
-from ._kge import GAMMA, KGEHyperparameters, KGEModel, split_complex
+from ._kge import GAMMA, KGEHyperparameters, KGEModel, Modulus, split_complex
 from ._registry import register_model
 
 @register_model("rotate", tasks=("link_prediction",), hyperparameters=KGEHyperparameters,
@@ -49,6 +49,6 @@ class RotatE(KGEModel):
         cos, sin = torch.cos(r), torch.sin(r)
         if h.numel() > t.numel():  # many heads for one tail: rotate the tail back once, |h r - t| = |h - t conj(r)|
             q_re, q_im = t_re * cos + t_im * sin, t_im * cos - t_re * sin
-            return -torch.hypot(h_re - q_re, h_im - q_im).sum(-1)
+            return -Modulus.apply(h_re - q_re, h_im - q_im).sum(-1)
         q_re, q_im = h_re * cos - h_im * sin, h_re * sin + h_im * cos
-        return -torch.hypot(q_re - t_re, q_im - t_im).sum(-1)  # hypot: one fused modulus
+        return -Modulus.apply(q_re - t_re, q_im - t_im).sum(-1)
