@@ -9,9 +9,8 @@ other, so that load from other processes hits all of them alike:
   16, ``num_bases=30``, self loop, no dropout, Adam lr 0.01, weight decay 5e-4, 50 epochs,
   ``val_fraction=0``: train on every training entity, keep the last epoch) and
   ``.venv/bin/train`` runs it. Epoch times come from ``output/data/metrics.json``'s
-  ``history``: ``epoch_train_time`` (the training pass) and ``epoch_time`` (that plus the
-  per-epoch validation pass, which the job runs even though ``val_fraction=0`` leaves the
-  validation split empty; its metrics are NaN).
+  ``history``: ``epoch_train_time`` (the training pass) and ``epoch_time`` (the same: with
+  ``val_fraction=0`` the validation split is empty and the job runs no validation pass).
 - ``ours-emb``: the same job with ``input_layer=embedding num_bases=<num_rels> self_loop=false``:
   the model of DGL's example (an ``nn.Embedding`` row per entity, then two ``RelGraphConv``
   with as many bases as relations and no self loop), so ``ours-emb / dgl`` compares the two
