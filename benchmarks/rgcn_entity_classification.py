@@ -232,8 +232,8 @@ def summarise(records: List[Dict[str, object]], datasets: List[str], impls: List
             lines.append(f"| {a} / {b} | " + " | ".join(cells) + " |")
         lines.append("")
     lines.append("Epoch ms: median over epochs after the warm-up of each run, then the median over seeds. "
-                 "Ours: `epoch_time` (training pass + the per-epoch validation pass on the empty validation "
-                 "split); train-pass ms: `epoch_train_time`. DGL loop: its training step (it evaluates nothing "
+                 "Ours: `epoch_time` (the training pass: with val_fraction=0 there is no validation pass); "
+                 "train-pass ms: `epoch_train_time`. DGL loop: its training step (it evaluates nothing "
                  "per epoch), so both columns are the same for it.")
     return "\n".join(lines)
 
