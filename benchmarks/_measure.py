@@ -115,6 +115,25 @@ def wait_for_quiet(max_busy: Optional[float], timeout: float = 600.0) -> float:
     return busy
 
 
+def run_quietly(command: List[str], tag: str, log_dir: Path, args, env: Optional[Dict[str, str]] = None,
+                cwd: Optional[Path] = None):
+    """Run ``command`` after waiting for a quiet machine, again (up to ``args.retries`` times) when
+    other processes used ``args.max_busy`` cores or more meanwhile; exit with its log's tail if it
+    fails. Returns the last result, the busy cores before it and each attempt's others' cores."""
+    attempts = []
+    for _ in range(1 + args.retries):
+        busy_before = wait_for_quiet(args.max_busy, timeout=args.quiet_timeout)
+        result = run_measured(command, log_path=log_dir / f"{tag}.log", env=env, cwd=cwd)
+        attempts.append(round(result.others_cores, 3))
+        if args.max_busy is None or result.others_cores < args.max_busy or result.returncode != 0:
+            break
+        print(f"  {tag}: other processes used {result.others_cores:.2f} cores meanwhile; running it again", flush=True)
+    if result.returncode != 0:
+        raise SystemExit(f"{tag} failed (exit {result.returncode}); see {log_dir / f'{tag}.log'}:\n"
+                         + "\n".join(result.lines[-20:]))
+    return result, busy_before, attempts
+
+
 def median_or_none(values) -> Optional[float]:
     """The median of the values that are not None; None when there are none."""
     values = [v for v in values if v is not None]

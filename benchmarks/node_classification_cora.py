@@ -41,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from _cora import start_profiler  # noqa: E402
-from _measure import fmt, machine_facts, median_or_none, run_measured, wait_for_quiet  # noqa: E402
+from _measure import fmt, machine_facts, median_or_none, run_quietly  # noqa: E402
 
 IMPLEMENTATIONS = ("ours-job", "ours-train", "ours-inproc", "dgl", "dgl-indrop", "pyg")
 
@@ -192,18 +192,7 @@ def run_one(impl: str, model: str, seed: int, args, out: Path) -> Dict[str, obje
                    "--seed", str(seed), "--json", str(json_path)]
     else:
         raise ValueError(impl)
-    attempts = []
-    for attempt in range(1 + args.retries):
-        idle_before = wait_for_quiet(args.max_busy, timeout=args.quiet_timeout)
-        result = run_measured(command, log_path=out / "logs" / f"{tag}.log", env=env, cwd=REPO)
-        attempts.append(round(result.others_cores, 3))
-        if args.max_busy is None or result.others_cores < args.max_busy or result.returncode != 0:
-            break
-        print(f"  {tag}: other processes used {result.others_cores:.2f} cores meanwhile; running it again",
-              flush=True)
-    if result.returncode != 0:
-        raise SystemExit(f"{tag} failed (exit {result.returncode}); see {out / 'logs' / f'{tag}.log'}:\n"
-                         + "\n".join(result.lines[-20:]))
+    result, idle_before, attempts = run_quietly(command, tag, out / "logs", args, env=env, cwd=REPO)
     record: Dict[str, object] = dict(
         implementation=impl, model=model, seed=seed, elapsed=result.elapsed, max_rss_mib=result.max_rss_mib,
         cpu_seconds=result.cpu_seconds, others_cores=result.others_cores, load_before=result.load_before,

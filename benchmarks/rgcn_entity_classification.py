@@ -60,7 +60,7 @@ from typing import Dict, List, Optional
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from _measure import fmt, machine_facts, median_or_none, run_measured, wait_for_quiet  # noqa: E402
+from _measure import fmt, machine_facts, median_or_none, run_quietly  # noqa: E402
 
 DATA = {"aifb": REPO.parent / "shared" / "data" / "aifb", "mutag": REPO.parent / "shared" / "data" / "mutag"}
 IMPLEMENTATIONS = ("ours", "ours-emb", "dgl", "dgl-dataset")
@@ -107,17 +107,7 @@ def run_one(impl: str, dataset: str, seed: int, args, records: List[Dict[str, ob
         if impl == "dgl-ourhp":
             command += ["--num-bases", "30", "--self-loop"]
         json_path.unlink(missing_ok=True)
-    attempts = []
-    for _ in range(1 + args.retries):
-        busy_before = wait_for_quiet(args.max_busy, timeout=args.quiet_timeout)
-        result = run_measured(command, log_path=out / "logs" / f"{tag}.log", env=env, cwd=REPO)
-        attempts.append(round(result.others_cores, 3))
-        if args.max_busy is None or result.others_cores < args.max_busy or result.returncode != 0:
-            break
-        print(f"  {tag}: other processes used {result.others_cores:.2f} cores meanwhile; running it again", flush=True)
-    if result.returncode != 0:
-        raise SystemExit(f"{tag} failed (exit {result.returncode}); see {out / 'logs' / f'{tag}.log'}:\n"
-                         + "\n".join(result.lines[-20:]))
+    result, busy_before, attempts = run_quietly(command, tag, out / "logs", args, env=env, cwd=REPO)
     record: Dict[str, object] = dict(
         implementation=impl, dataset=dataset, seed=seed, elapsed_s=result.elapsed, max_rss_mib=result.max_rss_mib,
         cpu_seconds=result.cpu_seconds, others_cores=result.others_cores, busy_before=busy_before,
