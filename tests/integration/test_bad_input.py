@@ -190,6 +190,12 @@ CASES.update({
                                                 ["model 'transe' does not do task 'node_classification'"]),
     "triples for node classification": ({"task": "node_classification"}, lambda tmp: {"train": write_triples(tmp / "kg")},
                                         ["task 'node_classification' trains on GraphData, but the data is TripleData"]),
+    "rgcn link prediction scoring all entities": (
+        {"model": "rgcn", "training": "1vsall"}, lambda tmp: {"train": write_triples(tmp / "kg")},
+        ["model 'rgcn' trains on a sampled graph per batch", "needs training=negative_sampling"]),
+    "model of several tasks without data to tell": (
+        {"model": "rgcn"}, None, ["model 'rgcn' does several tasks (entity_classification, link_prediction)",
+                                  "set hyperparameter 'task'"]),
 })
 
 

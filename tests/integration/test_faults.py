@@ -86,15 +86,19 @@ def test_sigkill_then_restart_resumes_from_the_last_checkpoint(tmp_path, cora_di
     assert restarted.metrics["final"] == reference["final"]
 
 
-@pytest.mark.parametrize("training", ["negative_sampling", "kvsall"])
+@pytest.mark.parametrize("training", ["negative_sampling", "kvsall", "rgcn"])
 def test_a_stopped_link_prediction_job_resumes_exactly(tmp_path, training):
-    """Random negatives and shuffles come from the checkpointed random state: the resumed run
-    ends with the metrics of an uninterrupted one."""
+    """Random negatives, shuffles and R-GCN's edge dropout come from the checkpointed random
+    state: the resumed run ends with the metrics of an uninterrupted one."""
     from tests.graphs import write_triples
 
     channel = write_triples(tmp_path / "kg")
-    hyperparameters = {"task": "link_prediction", "model": "complex", "training": training, "embedding_dim": 16,
-                       "batch_size": 64, "epochs": 40, "eval_every": 5, "checkpoint_interval": 10, "seed": 3}
+    common = {"task": "link_prediction", "batch_size": 64, "epochs": 40, "eval_every": 5, "checkpoint_interval": 10,
+              "seed": 3}
+    if training == "rgcn":
+        hyperparameters = {**common, "model": "rgcn", "hidden_size": 16, "num_bases": 4, "num_negatives": 4}
+    else:
+        hyperparameters = {**common, "model": "complex", "training": training, "embedding_dim": 16}
     if training == "negative_sampling":
         hyperparameters.update(num_negatives=16, adversarial_temperature=1.0, margin=3.0)
     uninterrupted = run_job(tmp_path / "reference", hyperparameters, {"train": channel})
