@@ -68,8 +68,9 @@ def check_versions(cuda: str, exact_torch_match: bool) -> str:
             f"(tensoradapter {'on' if base.is_tensor_adaptor_enabled() else 'off'}), dgl.__version__ {dgl.__version__}")
 
 
-#: Libraries the tasks import only when they run (RDF parsing for entity classification).
-TASK_LIBRARIES = ("rdflib",)
+#: Libraries the tasks import only when they run (RDF parsing for entity classification, MATLAB
+#: files for rating prediction).
+TASK_LIBRARIES = ("rdflib", "h5py")
 
 
 def check_package() -> None:

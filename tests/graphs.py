@@ -1,4 +1,4 @@
-"""Small generated graphs for tests: DGL's CSV dataset format, and knowledge-graph triples."""
+"""Small generated data for tests: DGL's CSV dataset format, knowledge-graph triples, MovieLens-style ratings."""
 from pathlib import Path
 
 import numpy as np
@@ -63,4 +63,36 @@ def write_triples(directory: Path, num_entities: int = 60, seed: int = 0, line_e
     for name, rows in parts.items():
         text = "".join("\t".join(triples[row]) + line_end for row in sorted(rows))
         (directory / f"{name}.txt").write_text(text, newline="")
+    return directory
+
+
+def planted_ratings(num_users: int = 40, num_items: int = 30, density: float = 0.5, seed: int = 0):
+    """Learnable ratings: users and items fall into two taste groups; a user rates an item of
+    their group 4 or 5 and one of the other group 1 or 2. Returns (user, item, rating) rows,
+    1-based ids, and the groups of users and items."""
+    rng = np.random.default_rng(seed)
+    user_group, item_group = rng.integers(0, 2, num_users), rng.integers(0, 2, num_items)
+    rows = []
+    for user in range(num_users):
+        for item in np.flatnonzero(rng.random(num_items) < density):
+            liked = user_group[user] == item_group[item]
+            rows.append((user + 1, int(item) + 1, int(rng.integers(4, 6) if liked else rng.integers(1, 3))))
+    return rows, user_group, item_group
+
+
+def write_movielens_100k(directory: Path, test_fraction: float = 0.2, seed: int = 0, **sizes) -> Path:
+    """:func:`planted_ratings` in MovieLens 100K's layout: u.data, u.user, u.item and a u1.test split."""
+    rows, user_group, item_group = planted_ratings(seed=seed, **sizes)
+    directory.mkdir(parents=True, exist_ok=True)
+    line = "{}\t{}\t{}\t8812509{:02d}\n"
+    (directory / "u.data").write_text("".join(line.format(u, i, r, k % 100) for k, (u, i, r) in enumerate(rows)))
+    test = np.random.default_rng(seed + 1).random(len(rows)) < test_fraction
+    (directory / "u1.test").write_text("".join(line.format(u, i, r, 0) for (u, i, r), t in zip(rows, test) if t))
+    occupations = ("writer", "engineer")
+    (directory / "u.user").write_text("".join(f"{u + 1}|{20 + u % 30}|{'MF'[g]}|{occupations[g]}|0{u:04d}\n"
+                                              for u, g in enumerate(user_group)))
+    genres = lambda g: "|".join("1" if k == g else "0" for k in range(19))  # noqa: E731
+    (directory / "u.item").write_text("".join(f"{i + 1}|Movie {i + 1} (19{70 + i % 30})|01-Jan-19{70 + i % 30}||"
+                                              f"http://example.org/{i + 1}|{genres(g)}\n"
+                                              for i, g in enumerate(item_group)))
     return directory

@@ -20,7 +20,7 @@ import platform
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import torch
 
@@ -69,6 +69,17 @@ def disk_full_error(directory: Path, error: Exception) -> Optional[OutputError]:
     return OutputError(f"No space left on device: writing to {directory} failed with {free} bytes free "
                        f"({type(error).__name__}: {str(error)[:200]}). Give the job more disk (the Estimator's "
                        "volume_size) or save less (for node classification: save_graph=false)")
+
+
+def write_ids(path: Path, ids: Sequence[str]) -> None:
+    """``index<TAB>id`` lines (DGL-KE's ``entities.tsv`` layout): row ``i`` of saved embeddings is
+    ``ids[i]``. Ids hold no line breaks (the data formats make them one line each)."""
+    Path(path).write_text("".join(f"{index}\t{name}\n" for index, name in enumerate(ids)), encoding="utf-8")
+
+
+def read_ids(path: Path) -> List[str]:
+    """The ids of a file written by :func:`write_ids`, by index."""
+    return [line.split("\t", 1)[1] for line in Path(path).read_text(encoding="utf-8").splitlines() if line]
 
 
 def save(model_dir: Path, model: torch.nn.Module, config: Dict[str, Any],

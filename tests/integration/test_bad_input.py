@@ -16,7 +16,7 @@ import pytest
 
 from sagemaker_dgl.cli import LayoutError, lay_out_job
 from tests.conftest import TRAIN, finish, job_env, run_job
-from tests.graphs import write_csv_graph, write_triples
+from tests.graphs import write_csv_graph, write_movielens_100k, write_triples
 
 pytestmark = pytest.mark.integration
 
@@ -229,6 +229,48 @@ CASES.update({
         {**RGCN, "decomposition": "bdd", "num_bases": "5"}, lambda tmp: {"train": rdf_channel(tmp)},
         ["num_bases=5", "hidden_size=16 divisible"]),
 })
+
+
+def edited_ratings(tmp: Path, file: str, number: int, line: str) -> Path:
+    """The generated MovieLens 100K layout with line ``number`` of ``file`` replaced by ``line``."""
+    directory = write_movielens_100k(tmp / "ml")
+    lines = (directory / file).read_text().splitlines(keepends=True)
+    lines[number - 1] = line
+    (directory / file).write_text("".join(lines))
+    return directory
+
+
+# rating prediction (MovieLens layouts, CSV)
+GCMC = {"model": "gcmc", "epochs": "2"}
+CASES.update({
+    "rating that is not a number": (GCMC, lambda tmp: {"train": edited_ratings(tmp, "u.data", 4, "3\t7\tfive\t0\n")},
+                                    ["u.data line 4: rating 'five' is not a number"]),
+    "rating outside the scale": (GCMC, lambda tmp: {"train": edited_ratings(tmp, "u.data", 4, "3\t7\t6\t0\n")},
+                                 ["u.data line 4: rating 6 is outside the scale of MovieLens 100K (1, 2, 3, 4, 5)"]),
+    "split file naming a rating the data lacks": (
+        GCMC, lambda tmp: {"train": edited_ratings(tmp, "u1.test", 2, "500\t7\t3\t0\n")},
+        ["u1.test line 2: user 500 and item 7 are not a rating in u.data"]),
+    "a split the data does not have": ({**GCMC, "split": "u4"}, lambda tmp: {"train": write_movielens_100k(tmp / "ml")},
+                                       ["split='u4': dataset 'train' has no such split (its splits: u1)"]),
+    "ratings for link prediction": ({"task": "link_prediction"}, lambda tmp: {"train": write_movielens_100k(tmp / "ml")},
+                                    ["task 'link_prediction' trains on TripleData, but the data is RatingData"]),
+    "gcmc for node classification": ({"task": "node_classification", "model": "gcmc"}, None,
+                                     ["model 'gcmc' does not do task 'node_classification'"]),
+})
+
+
+def test_ratings_of_users_and_items_absent_from_training_stay_in_the_test(tmp_path):
+    """Not an error: GCMC predicts them from what it has (documented), and the job counts them."""
+    channel = write_movielens_100k(tmp_path / "ml")
+    with open(channel / "u.data", "a") as handle:
+        handle.write("777\t1\t4\t0\n1\t888\t2\t0\n")
+    with open(channel / "u1.test", "a") as handle:
+        handle.write("777\t1\t4\t0\n1\t888\t2\t0\n")
+    job = run_job(tmp_path / "job", GCMC, {"train": channel})
+    assert job.returncode == 0, job.log[-3000:]
+    assert "2 test rating(s) have a user or item without a training or validation rating" in job.log
+    assert json.loads((tmp_path / "job" / "model" / "model_config.json").read_text())["data"][
+        "test_ratings_with_unseen_user_or_item"] == 2
 
 
 def test_triples_with_entities_only_in_the_test_split_train(tmp_path):

@@ -97,12 +97,24 @@ class TripleData:
 
 @dataclass
 class RatingData:
-    """Bipartite ratings: ``splits['train']`` etc. hold ``(N, 3)`` (user id, item id, rating) rows."""
+    """Ratings of items by users: rating ``i`` is ``ratings[i]``, given by user ``pairs[i, 0]`` to
+    item ``pairs[i, 1]`` (``(N, 2)`` int64 indices into ``users`` and ``items``, the ids in the
+    files). ``test_folds`` maps the data's own splits to the rows of their test part (MovieLens
+    100K: ``'u1'`` ... ``'u5'``, ``'ua'``, ``'ub'``; first: the canonical one); empty when the
+    data has none. ``scale`` lists the rating levels in increasing order. Side features, when the
+    files have them, are ``(num_users, F_u)`` and ``(num_items, F_i)`` float32 (names in
+    ``info``); ``item_names`` maps item ids to titles."""
 
-    splits: Dict[str, torch.Tensor]
+    pairs: torch.Tensor
+    ratings: torch.Tensor
     users: List[str]
     items: List[str]
+    scale: List[float]
     name: str
+    test_folds: Dict[str, torch.Tensor] = field(default_factory=dict)
+    user_features: Optional[torch.Tensor] = None
+    item_features: Optional[torch.Tensor] = None
+    item_names: Dict[str, str] = field(default_factory=dict)
     info: Dict[str, Any] = field(default_factory=dict)
 
 

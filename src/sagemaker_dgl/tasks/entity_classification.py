@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..artifacts import read_ids, write_ids
 from ..config.groups import hyperparameter
 from ..data import HeteroGraphData
 from ..errors import DataFormatError, SageMakerDGLError
@@ -66,16 +67,6 @@ def with_inverses(triples: torch.Tensor, num_entities: int, num_base_relations: 
     graph.edata["etype"] = torch.cat([r, r + num_base_relations])
     graph.edata["norm"] = relation_norm(graph, 2 * num_base_relations)
     return graph
-
-
-def read_entities(path: Path) -> List[str]:
-    """Entity names by index from an ``entities.tsv`` (``index<TAB>name`` lines)."""
-    return [line.split("\t", 1)[1] for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
-def write_names(path: Path, names: Sequence[str]) -> None:
-    """``index<TAB>name`` lines (names are on one line each: see :func:`~sagemaker_dgl.data.rdf.entity_name`)."""
-    path.write_text("".join(f"{index}\t{name}\n" for index, name in enumerate(names)), encoding="utf-8")
 
 
 class EntityClassificationPredictor(Predictor):
@@ -126,7 +117,7 @@ class EntityClassificationPredictor(Predictor):
 
     def _names(self) -> List[str]:
         if not hasattr(self, "_entity_names"):
-            self._entity_names = read_entities(self.model_dir / ENTITIES_FILE)
+            self._entity_names = read_ids(self.model_dir / ENTITIES_FILE)
             self._index = {name: index for index, name in enumerate(self._entity_names)}
         return self._entity_names
 
@@ -299,12 +290,12 @@ class EntityClassification(Task):
     # --- Artifacts and outputs ---
     def save_assets(self, model, directory: Path):
         np.save(directory / TRIPLES_FILE, self.data.triples.numpy())
-        write_names(directory / ENTITIES_FILE, self.data.entities)
-        write_names(directory / RELATIONS_FILE, self.data.relations)
+        write_ids(directory / ENTITIES_FILE, self.data.entities)
+        write_ids(directory / RELATIONS_FILE, self.data.relations)
         return {"triples": TRIPLES_FILE, "entities": ENTITIES_FILE, "relations": RELATIONS_FILE}
 
     def write_outputs(self, model, directory: Path):
         embeddings = self._inference(model, embed=True).cpu()
         np.save(directory / EMBEDDINGS_FILE, embeddings.numpy().astype(np.float32))
-        write_names(directory / ENTITIES_FILE, self.data.entities)
+        write_ids(directory / ENTITIES_FILE, self.data.entities)
         return {"embeddings": EMBEDDINGS_FILE, "entities": ENTITIES_FILE}

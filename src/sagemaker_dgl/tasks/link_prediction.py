@@ -26,12 +26,13 @@ fixed seeded subset; 0: all); the final test metrics always use every test tripl
 """
 import logging
 from pathlib import Path
-from typing import Dict, List, Literal, Optional, Sequence
+from typing import Dict, List, Literal, Optional
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..artifacts import read_ids, write_ids
 from ..config.groups import HyperparameterGroup, hyperparameter
 from ..data import TripleData
 from ..errors import ConfigError, SageMakerDGLError
@@ -115,8 +116,8 @@ class LinkPredictionPredictor(Predictor):
 
     def __init__(self, model, config, model_dir, device):
         super().__init__(model, config, model_dir, device)
-        self.entities = _read_ids(self.model_dir / ENTITIES_FILE)
-        self.relations = _read_ids(self.model_dir / RELATIONS_FILE)
+        self.entities = read_ids(self.model_dir / ENTITIES_FILE)
+        self.relations = read_ids(self.model_dir / RELATIONS_FILE)
         names = self.model_dir / NAMES_FILE
         self.names = dict(line.split("\t", 1) for line in names.read_text().splitlines()) if names.is_file() else {}
         self.entity_index = {entity: index for index, entity in enumerate(self.entities)}
@@ -368,8 +369,8 @@ class LinkPrediction(Task):
         np.save(directory / ENTITY_EMBEDDINGS, entities.cpu().numpy())
         np.save(directory / RELATION_EMBEDDINGS, relations.cpu().numpy())
         np.save(directory / TRAIN_TRIPLES, self.triples["train"].numpy())
-        _write_ids(directory / ENTITIES_FILE, self.data.entities)
-        _write_ids(directory / RELATIONS_FILE, self.data.relations)
+        write_ids(directory / ENTITIES_FILE, self.data.entities)
+        write_ids(directory / RELATIONS_FILE, self.data.relations)
         assets = {"entity_embeddings": ENTITY_EMBEDDINGS, "relation_embeddings": RELATION_EMBEDDINGS,
                   "train_triples": TRAIN_TRIPLES, "entities": ENTITIES_FILE, "relations": RELATIONS_FILE}
         if self.data.entity_names:
@@ -383,12 +384,3 @@ def _summed_bce(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy summed over the entities and averaged over the queries (LibKGE's
     scale: comparable with the cross-entropy of ``softmax`` and with a regularizer)."""
     return F.binary_cross_entropy_with_logits(scores, targets, reduction="sum") / len(scores)
-
-
-def _write_ids(path: Path, ids: Sequence[str]) -> None:
-    """``index<TAB>id`` lines (DGL-KE's entities.tsv layout): row ``i`` of the embeddings is ``ids[i]``."""
-    path.write_text("".join(f"{index}\t{name}\n" for index, name in enumerate(ids)))
-
-
-def _read_ids(path: Path) -> List[str]:
-    return [line.split("\t", 1)[1] for line in path.read_text().splitlines()]
