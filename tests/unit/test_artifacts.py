@@ -8,7 +8,7 @@ import torch
 import sagemaker_dgl
 from sagemaker_dgl import artifacts
 from sagemaker_dgl.config import Hyperparameters
-from sagemaker_dgl.data import GraphData, HeteroGraphData, TripleData
+from sagemaker_dgl.data import GraphData, HeteroGraphData, RatingData, TripleData
 from sagemaker_dgl.errors import SageMakerDGLError
 from sagemaker_dgl.models import MODELS, create_model
 from sagemaker_dgl.tasks import TASKS
@@ -63,10 +63,30 @@ def link_prediction_predictions(task, model, predictor):
     return expected, loaded
 
 
+def rating_prediction_example():
+    torch.manual_seed(0)
+    pairs = torch.unique(torch.stack([torch.randint(0, 12, (60,)), torch.randint(0, 9, (60,))], 1), dim=0)
+    ratings = torch.randint(1, 6, (len(pairs),)).float()
+    return RatingData(pairs, ratings, [f"u{i}" for i in range(12)], [f"i{i}" for i in range(9)],
+                      [1.0, 2.0, 3.0, 4.0, 5.0], "random", item_names={"i0": "Film"})
+
+
+def rating_prediction_predictions(task, model, predictor):
+    """Every (user, item)'s expected rating from the model on the test-time graph, and from the predictor."""
+    from sagemaker_dgl.models.gcmc import pair_graph
+
+    users, items = torch.arange(12).repeat_interleave(9), torch.arange(9).repeat(12)
+    with torch.no_grad():
+        expected = model.expected_rating(model(task.graphs["test"], pair_graph(users, items, 12, 9)))
+    loaded = predictor.predict([(f"u{u}", f"i{i}") for u, i in zip(users.tolist(), items.tolist())])
+    return expected, torch.tensor(loaded)
+
+
 #: A small dataset and a comparison per task: a new task adds its entry here.
 EXAMPLES = {"node_classification": (node_classification_example, node_classification_predictions),
             "entity_classification": (entity_classification_example, entity_classification_predictions),
-            "link_prediction": (link_prediction_example, link_prediction_predictions)}
+            "link_prediction": (link_prediction_example, link_prediction_predictions),
+            "rating_prediction": (rating_prediction_example, rating_prediction_predictions)}
 
 
 def test_every_task_has_an_example():
