@@ -96,3 +96,55 @@ def write_movielens_100k(directory: Path, test_fraction: float = 0.2, seed: int 
                                               f"http://example.org/{i + 1}|{genres(g)}\n"
                                               for i, g in enumerate(item_group)))
     return directory
+
+
+def cycles_and_paths(num_graphs: int = 80, seed: int = 0):
+    """Undirected cycles (class 1) and paths (class 0) of 5-12 nodes, alternating: (edges, classes).
+    Featureless: only the structure tells them apart (a path has two nodes of degree 1)."""
+    rng = np.random.default_rng(seed)
+    graphs = []
+    for index in range(num_graphs):
+        size, cycle = int(rng.integers(5, 13)), index % 2 == 1
+        pairs = [(i, i + 1) for i in range(size - 1)] + ([(size - 1, 0)] if cycle else [])
+        graphs.append((size, pairs, int(cycle)))
+    return graphs
+
+
+def write_tu(directory: Path, name: str = "CYCLES", num_graphs: int = 80, seed: int = 0, node_labels: bool = False) -> Path:
+    """:func:`cycles_and_paths` in the TU format: both directions of each edge, 1-based ids, classes -1/1."""
+    directory.mkdir(parents=True, exist_ok=True)
+    edges, indicator, labels, node_label_lines = [], [], [], []
+    offset = 0
+    for graph_id, (size, pairs, cycle) in enumerate(cycles_and_paths(num_graphs, seed), 1):
+        for u, v in pairs:
+            edges += [f"{u + offset + 1}, {v + offset + 1}", f"{v + offset + 1}, {u + offset + 1}"]
+        indicator += [str(graph_id)] * size
+        node_label_lines += [str(i % 3) for i in range(size)]
+        labels.append("1" if cycle else "-1")
+        offset += size
+    (directory / f"{name}_A.txt").write_text("\n".join(edges) + "\n")
+    (directory / f"{name}_graph_indicator.txt").write_text("\n".join(indicator) + "\n")
+    (directory / f"{name}_graph_labels.txt").write_text("\n".join(labels) + "\n")
+    if node_labels:
+        (directory / f"{name}_node_labels.txt").write_text("\n".join(node_label_lines) + "\n")
+    return directory
+
+
+def write_dgl_graphs(directory: Path, num_graphs: int = 80, seed: int = 0, labels=None) -> Path:
+    """:func:`cycles_and_paths` as DGL graphs (both directions, ``ndata['feat']`` of ones) in a
+    ``dgl.save_graphs`` file, with their classes (or ``labels``) under 'labels'."""
+    import dgl
+    import torch
+
+    directory.mkdir(parents=True, exist_ok=True)
+    graphs, classes = [], []
+    for size, pairs, cycle in cycles_and_paths(num_graphs, seed):
+        src = [u for u, v in pairs] + [v for u, v in pairs]
+        dst = [v for u, v in pairs] + [u for u, v in pairs]
+        graph = dgl.graph((torch.tensor(src), torch.tensor(dst)), num_nodes=size)
+        graph.ndata["feat"] = torch.ones(size, 2)
+        graphs.append(graph)
+        classes.append(cycle)
+    dgl.save_graphs(str(directory / "graphs.bin"), graphs,
+                    {"labels": torch.tensor(classes) if labels is None else labels})
+    return directory

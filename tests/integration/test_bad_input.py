@@ -16,7 +16,7 @@ import pytest
 
 from sagemaker_dgl.cli import LayoutError, lay_out_job
 from tests.conftest import TRAIN, finish, job_env, run_job
-from tests.graphs import write_csv_graph, write_movielens_100k, write_triples
+from tests.graphs import write_csv_graph, write_movielens_100k, write_triples, write_tu
 
 pytestmark = pytest.mark.integration
 
@@ -252,10 +252,31 @@ CASES.update({
         ["u1.test line 2: user 500 and item 7 are not a rating in u.data"]),
     "a split the data does not have": ({**GCMC, "split": "u4"}, lambda tmp: {"train": write_movielens_100k(tmp / "ml")},
                                        ["split='u4': dataset 'train' has no such split (its splits: u1)"]),
-    "ratings for link prediction": ({"task": "link_prediction"}, lambda tmp: {"train": write_movielens_100k(tmp / "ml")},
+    "ratings for link prediction": ({"task": "link_prediction", "model": "distmult"}, lambda tmp: {"train": write_movielens_100k(tmp / "ml")},
                                     ["task 'link_prediction' trains on TripleData, but the data is RatingData"]),
     "gcmc for node classification": ({"task": "node_classification", "model": "gcmc"}, None,
                                      ["model 'gcmc' does not do task 'node_classification'"]),
+})
+
+
+def tu_with_an_edge_to_the_last_node(tmp: Path) -> Path:
+    """The generated TU set (10 graphs) with an edge from node 1 (graph 1) to the last node (graph 10)
+    as the second line of its edge list."""
+    directory = write_tu(tmp / "tu", num_graphs=10)
+    last = len((directory / "CYCLES_graph_indicator.txt").read_text().splitlines())
+    lines = (directory / "CYCLES_A.txt").read_text().splitlines(keepends=True)
+    (directory / "CYCLES_A.txt").write_text("".join(lines[:1] + [f"1, {last}\n"] + lines[1:]))
+    return directory
+
+
+# graph prediction (TU, DGL's binary file)
+CASES.update({
+    "TU edge between two graphs": ({"model": "gin", "epochs": "2"},
+                                   lambda tmp: {"train": tu_with_an_edge_to_the_last_node(tmp)},
+                                   ["CYCLES_A.txt line 2: edge 1, ", "joins node 1 of graph 1 and node",
+                                    "of graph 10; CYCLES_graph_indicator.txt and the edge list disagree"]),
+    "gin for node classification": ({"task": "node_classification", "model": "gin"}, None,
+                                    ["model 'gin' does not do task 'node_classification'"]),
 })
 
 

@@ -8,7 +8,7 @@ import torch
 import sagemaker_dgl
 from sagemaker_dgl import artifacts
 from sagemaker_dgl.config import Hyperparameters
-from sagemaker_dgl.data import GraphData, HeteroGraphData, RatingData, TripleData
+from sagemaker_dgl.data import GraphData, GraphSetData, HeteroGraphData, RatingData, TripleData
 from sagemaker_dgl.errors import SageMakerDGLError
 from sagemaker_dgl.models import MODELS, create_model
 from sagemaker_dgl.tasks import TASKS
@@ -82,11 +82,30 @@ def rating_prediction_predictions(task, model, predictor):
     return expected, torch.tensor(loaded)
 
 
+def graph_prediction_example():
+    torch.manual_seed(0)
+    graphs = [dgl.rand_graph(n, 2 * n) for n in torch.randint(3, 9, (30,)).tolist()]
+    for graph in graphs:
+        graph.ndata["feat"] = torch.rand(graph.num_nodes(), 5)
+    labels = torch.randint(0, 3, (30, 1)).float()
+    return GraphSetData(graphs, labels, "multiclass", ["class"], "random", classes=["a", "b", "c"])
+
+
+def graph_prediction_predictions(task, model, predictor):
+    """Class probabilities of the test graphs from the model and from the predictor (given the raw graphs)."""
+    ids = task.ids["test"]
+    graph, features, _ = task._batch(ids)
+    with torch.no_grad():
+        expected = torch.softmax(model(graph, features), 1)
+    return expected, predictor.predict_proba([task.data.graphs[i] for i in ids.tolist()])
+
+
 #: A small dataset and a comparison per task: a new task adds its entry here.
 EXAMPLES = {"node_classification": (node_classification_example, node_classification_predictions),
             "entity_classification": (entity_classification_example, entity_classification_predictions),
             "link_prediction": (link_prediction_example, link_prediction_predictions),
-            "rating_prediction": (rating_prediction_example, rating_prediction_predictions)}
+            "rating_prediction": (rating_prediction_example, rating_prediction_predictions),
+            "graph_prediction": (graph_prediction_example, graph_prediction_predictions)}
 
 
 def test_every_task_has_an_example():

@@ -120,11 +120,22 @@ class RatingData:
 
 @dataclass
 class GraphSetData:
-    """A set of graphs with graph-level ``labels`` ``(num_graphs, num_targets)``."""
+    """A set of graphs with graph-level targets (graph classification and regression).
+
+    ``labels`` is ``(num_graphs, num_targets)`` float32, NaN where a target is missing, of one of
+    three kinds (``target_kind``): ``'multiclass'`` (one column of class ids into ``classes``),
+    ``'binary'`` (each column 0 or 1: multi-task classification, as Tox21) or ``'regression'``.
+    ``target_names`` name the columns. Every graph has ``ndata['feat']`` (float32, one size for
+    all) and may have ``edata['feat']``; ``smiles`` holds the molecules' SMILES strings (scaffold
+    split, predictor) when the graphs are molecules."""
 
     graphs: List[DGLGraph]
     labels: torch.Tensor
+    target_kind: str
+    target_names: List[str]
     name: str
+    classes: List[str] = field(default_factory=list)
+    smiles: Optional[List[str]] = None
     info: Dict[str, Any] = field(default_factory=dict)
 
 

@@ -16,7 +16,12 @@ the whole graph's degrees (:func:`attach_full_degrees`), edge weights make it us
 the share of neighbours sampled: an unbiased estimate of the full layer during training, and
 the exact layer when every neighbour is kept (evaluation).
 
-Shapes: features ``(N, in_feats)`` (dense or sparse COO) -> logits ``(N, num_classes)``.
+For graph prediction (:class:`GCNGraphPredictor`) the layers run on each graph of a batch, with a
+residual connection and batch normalisation after each (as DGL-LifeSci's ``GCN``), then the
+readout and MLP of :class:`~sagemaker_dgl.models._graph.GraphPredictor`.
+
+Shapes: features ``(N, in_feats)`` (dense or sparse COO) -> logits ``(N, num_classes)``; for graph
+prediction a batched graph -> ``(B, num_targets)``.
 """
 from typing import Optional
 
@@ -27,6 +32,7 @@ from dgl.nn import GraphConv
 from torch import nn
 
 from ._base import FULL_DEGREES, InputProjection, NodeEncoderHyperparameters, NodeModel
+from ._graph import GraphPredictor, GraphPredictorHyperparameters
 from ._registry import register_model
 
 
@@ -58,6 +64,36 @@ class GCN(NodeModel):
         h = self.input_projection(h) if index == 0 else self.dropout(h)
         h = self.layers[index](graph, h, edge_weight=full_graph_weights(graph))
         return h if index == len(self.layers) - 1 else F.relu(h)
+
+
+@register_model("gcn", tasks=("graph_prediction",), hyperparameters=GraphPredictorHyperparameters,
+                defaults=dict(hidden_size=64, num_layers=2, dropout=0.0, lr=0.001, epochs=100))
+class GCNGraphPredictor(GraphPredictor):
+    """GCN layers with residual connections and batch norm, a readout and an MLP, for graph prediction.
+
+    Args:
+        in_feats: node feature size.
+        num_targets: outputs per graph.
+        hidden_size, num_layers, dropout, readout, predictor_hidden_size: see
+            :class:`~sagemaker_dgl.models._graph.GraphPredictorHyperparameters`.
+    """
+
+    needs_self_loops = True
+
+    def __init__(self, in_feats: int, num_targets: int, hidden_size: int, num_layers: int, dropout: float,
+                 readout: str, predictor_hidden_size: int):
+        super().__init__(hidden_size, num_targets, dropout, readout, predictor_hidden_size)
+        sizes = [in_feats] + [hidden_size] * num_layers
+        self.layers = nn.ModuleList(GraphConv(a, b, allow_zero_in_degree=True) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.residuals = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.norms = nn.ModuleList(nn.BatchNorm1d(hidden_size) for _ in range(num_layers))
+        self.dropout = nn.Dropout(dropout)
+
+    def node_states(self, graph, features):
+        h = features
+        for layer, residual, norm in zip(self.layers, self.residuals, self.norms):
+            h = self.dropout(norm(F.relu(layer(graph, h)) + F.relu(residual(h))))
+        return h
 
 
 def full_graph_weights(block: DGLGraph) -> Optional[torch.Tensor]:
