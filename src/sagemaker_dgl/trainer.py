@@ -5,6 +5,8 @@ The task produces batches and a loss (``tasks/_base.py``); the trainer does the 
 backward, clipping and optimiser steps and the learning-rate schedule (:mod:`.optim`), validation
 every ``eval_every`` epochs, selection of the best validated epoch in the direction of the task's
 objective, early stopping, checkpoints, and SIGTERM, a flag the loop checks after each epoch.
+With ``ema_decay`` the weights that are validated, selected and saved are an exponential moving
+average of the trained ones (``torch.optim.swa_utils.AveragedModel``), updated after every step.
 """
 import copy
 import logging
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from . import checkpoints, signals
 from .errors import ConfigError, JobInterrupted, TrainingDivergedError
@@ -50,6 +53,13 @@ class Trainer:
         self.checkpoint_dir = checkpoint_dir
         self.fingerprint = fingerprint
         self.optimization = Optimization(model, hp.common, task.objective)
+        self.average = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(hp.common.ema_decay), use_buffers=True)
+                        if hp.common.ema_decay else None)
+
+    @property
+    def evaluated(self) -> torch.nn.Module:
+        """The weights validated, selected and saved: the model, or its moving average (``ema_decay``)."""
+        return self.average.module if self.average is not None else self.model
 
     def fit(self) -> FitResult:
         common, objective = self.common, self.task.objective
@@ -69,7 +79,7 @@ class Trainer:
                 logger.info(format_metrics(row))
                 state["epoch"] = epoch
                 if evaluated and objective.is_better(row, state["best_metrics"]):
-                    state.update(best_metrics=row, best_state=copy.deepcopy(self.model.state_dict()))
+                    state.update(best_metrics=row, best_state=copy.deepcopy(self.evaluated.state_dict()))
                 self.optimization.end_epoch(row[objective.metric] if evaluated and objective.metric else None)
                 if self.checkpoint_dir and (epoch % common.checkpoint_interval == 0 or interrupted.is_set()):
                     self._save(state)
@@ -88,16 +98,18 @@ class Trainer:
         if state["best_metrics"] is None:
             if self.task.validates:
                 logger.warning("no epoch had a finite %s; keeping the last epoch's model", objective.metric)
-            state.update(best_metrics=state["history"][-1], best_state=self.model.state_dict())
+            state.update(best_metrics=state["history"][-1], best_state=self.evaluated.state_dict())
         self.model.load_state_dict(state["best_state"])
+        if self.average is not None:
+            self.average.module.load_state_dict(state["best_state"])
         best = state["best_metrics"]
         return FitResult(best_epoch=best["epoch"], best_metrics=best, history=state["history"])
 
     def evaluate(self, split: str) -> Dict[str, float]:
-        """The task's metrics on ``split``, in eval mode and without gradients."""
-        self.model.eval()
+        """The task's metrics on ``split`` for :attr:`evaluated`, in eval mode and without gradients."""
+        self.evaluated.eval()
         with torch.no_grad():
-            return self.task.evaluate(self.model, split)
+            return self.task.evaluate(self.evaluated, split)
 
     def _train_epoch(self, epoch: int) -> Dict[str, float]:
         """One pass over the task's batches; the epoch's metrics are the batch means weighted by size."""
@@ -114,6 +126,8 @@ class Trainer:
                     f"{self.task.divergence_hint[1:]}"
                 )
             self.optimization.step(step.loss)
+            if self.average is not None:
+                self.average.update_parameters(self.model)
             for key, value in step.metrics.items():
                 totals[key] = totals.get(key, 0.0) + value * step.count
             count += step.count
@@ -130,6 +144,8 @@ class Trainer:
                 "checkpoint folder"
             )
         self.model.load_state_dict(saved["model"])
+        if self.average is not None:
+            self.average.load_state_dict(saved["average"])
         self.optimization.load_state_dict(saved["optimization"])
         checkpoints.set_rng_state(saved["rng"])
         return {key: saved[key] for key in ("epoch", "history", "best_metrics", "best_state")}
@@ -139,5 +155,6 @@ class Trainer:
             **state,
             "model": self.model.state_dict(),
             "optimization": self.optimization.state_dict(),
+            "average": self.average.state_dict() if self.average is not None else None,
             "rng": checkpoints.rng_state(),
         })

@@ -136,6 +136,39 @@ def test_sparse_embeddings_are_trained_checkpointed_resumed_and_saved(tmp_path, 
     torch.testing.assert_close(loaded.model.item.weight, trainer.model.item.weight)
 
 
+def test_the_moving_average_is_validated_selected_resumed_and_saved(tmp_path):
+    """ema_decay: every evaluation sees the average w <- d w + (1 - d) w_step of the trained weights
+    (the first step copies them), the best one is kept, and a resumed run ends the same."""
+    decay = 0.9
+    task = Regression(script=[3.0, 1.0, 2.0, 4.0, 5.0, 6.0])
+    seed_everything(0)
+    model = EmbeddingRegression(**task.model_sizes())
+    trainer = Trainer(task, model, hyperparameters(epochs=6, ema_decay=decay), None, "f" * 64)
+    averages, steps = [], []
+    original = trainer.optimization.step
+
+    def step_and_track(loss):
+        original(loss)
+        current = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        averages.append(current if not averages else {k: decay * averages[-1][k] + (1 - decay) * current[k]
+                                                      for k in current})
+        steps.append(current)
+
+    trainer.optimization.step = step_and_track
+    result = trainer.fit()
+    assert result.best_epoch == 2 and len(steps) == 12  # two batches per epoch
+    for key, value in task.snapshots[1].items():  # what epoch 2's validation saw
+        torch.testing.assert_close(value, averages[3][key])
+        assert not torch.allclose(value, steps[3][key])
+    torch.testing.assert_close(trainer.model.state_dict(), task.snapshots[1])
+
+    _, uninterrupted = fit(Regression(), epochs=6, ema_decay=decay)
+    fit(Regression(), tmp_path / "checkpoints", epochs=3, checkpoint_interval=3, ema_decay=decay)
+    assert checkpoints.load_latest(tmp_path / "checkpoints", "f" * 64)["average"]["n_averaged"] == 6
+    resumed_trainer, resumed = fit(Regression(), tmp_path / "checkpoints", epochs=6, ema_decay=decay)
+    assert [row["val_loss"] for row in resumed.history] == [row["val_loss"] for row in uninterrupted.history]
+
+
 def test_gradient_clipping_bounds_the_update():
     def update(max_grad_norm):
         torch.manual_seed(0)

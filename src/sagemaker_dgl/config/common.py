@@ -46,6 +46,10 @@ class CommonHyperparameters(HyperparameterGroup):
     lr_step_size: int = hyperparameter(30, "step: epochs between decays.", gt=0)
     lr_patience: int = hyperparameter(10, "plateau: evaluations without improvement before a decay.", ge=0)
     min_lr: float = hyperparameter(0.0, "Lower bound of the scheduled learning rate.", ge=0.0)
+    ema_decay: float = hyperparameter(
+        0.0, "Validate, select and save an exponential moving average of the weights, updated after every step "
+        "with this decay (Polyak averaging, as GCMC's reference code does); 0 disables.", ge=0.0, lt=1.0,
+    )
 
     # --- Evaluation and model selection ---
     eval_every: int = hyperparameter(
