@@ -160,6 +160,14 @@ def _ratings(table: pd.DataFrame, file: str, users: str, items: str, rating: str
             "users": user_ids, "items": item_ids}
 
 
+def _movielens_ratings(path: Path, sep: str, scale: Sequence[float], described: str) -> Dict:
+    """A headerless ``user, item, rating, timestamp`` file of MovieLens, its ratings on ``scale``."""
+    table = _read_table(path, sep, ("user", "item", "rating", "timestamp"))
+    parsed = _ratings(table, path.name, "user", "item", "rating")
+    _check_scale(parsed["ratings"], parsed["lines"], scale, path.name, described)
+    return parsed
+
+
 def _aligned(features: Dict[str, np.ndarray], ids: List[str], file: str) -> Optional[torch.Tensor]:
     """Rows of ``features`` (id -> vector) for ``ids``; None when an id has none (logged)."""
     missing = [i for i in ids if i not in features]
@@ -215,9 +223,7 @@ def _container(parsed: Dict, scale: List[float], name: str, folds=None, user_fea
 def load_movielens_100k(directory: Path, name: Optional[str] = None) -> RatingData:
     """MovieLens 100K's files: its ratings, side features and own splits."""
     directory = Path(directory)
-    table = _read_table(directory / "u.data", "\t", ("user", "item", "rating", "timestamp"))
-    parsed = _ratings(table, "u.data", "user", "item", "rating")
-    _check_scale(parsed["ratings"], parsed["lines"], [1, 2, 3, 4, 5], "u.data", "MovieLens 100K")
+    parsed = _movielens_ratings(directory / "u.data", "\t", [1, 2, 3, 4, 5], "MovieLens 100K")
     folds = {}
     for fold in MOVIELENS_100K_FOLDS:
         if (directory / f"{fold}.test").is_file():
@@ -276,9 +282,7 @@ def _movielens_100k_items(path: Path, ids: List[str]) -> Tuple[Optional[torch.Te
 def load_movielens_dat(directory: Path, name: Optional[str] = None) -> RatingData:
     """MovieLens 1M and 10M's ``::``-separated files."""
     directory = Path(directory)
-    table = _read_table(directory / "ratings.dat", "::", ("user", "item", "rating", "timestamp"))
-    parsed = _ratings(table, "ratings.dat", "user", "item", "rating")
-    _check_scale(parsed["ratings"], parsed["lines"], HALF_STARS, "ratings.dat", "MovieLens (0.5 to 5 in halves)")
+    parsed = _movielens_ratings(directory / "ratings.dat", "::", HALF_STARS, "MovieLens (0.5 to 5 in halves)")
     users = items = None
     names = {}
     if (directory / "users.dat").is_file():
