@@ -6,7 +6,9 @@ backward, clipping and optimiser steps and the learning-rate schedule (:mod:`.op
 every ``eval_every`` epochs, selection of the best validated epoch in the direction of the task's
 objective, early stopping, checkpoints, and SIGTERM, a flag the loop checks after each epoch.
 With ``ema_decay`` the weights that are validated, selected and saved are an exponential moving
-average of the trained ones (``torch.optim.swa_utils.AveragedModel``), updated after every step.
+average of the trained ones (``torch.optim.swa_utils.AveragedModel``), updated after every step
+with TensorFlow's warm-up: step ``n`` decays by ``min(ema_decay, (1 + n) / (10 + n))``, so early
+weights fade fast (GCMC's reference code averages with ``tf.train.ExponentialMovingAverage``).
 """
 import copy
 import logging
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import torch
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
 
 from . import checkpoints, signals
 from .errors import ConfigError, JobInterrupted, TrainingDivergedError
@@ -37,6 +39,17 @@ class FitResult:
     history: List[Dict[str, float]]
 
 
+def moving_average(decay: float):
+    """``AveragedModel``'s update: ``average + (1 - d) (current - average)`` with the warmed-up decay
+    ``d = min(decay, (1 + n) / (10 + n))`` after ``n`` earlier updates."""
+
+    def update(average: torch.Tensor, current: torch.Tensor, num_averaged: torch.Tensor) -> torch.Tensor:
+        d = min(decay, (1.0 + float(num_averaged)) / (10.0 + float(num_averaged)))
+        return average + (1.0 - d) * (current - average)
+
+    return update
+
+
 class Trainer:
     """Trains ``model`` on ``task`` for ``hp.common.epochs`` epochs.
 
@@ -53,7 +66,7 @@ class Trainer:
         self.checkpoint_dir = checkpoint_dir
         self.fingerprint = fingerprint
         self.optimization = Optimization(model, hp.common, task.objective)
-        self.average = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(hp.common.ema_decay), use_buffers=True)
+        self.average = (AveragedModel(model, avg_fn=moving_average(hp.common.ema_decay), use_buffers=True)
                         if hp.common.ema_decay else None)
 
     @property

@@ -138,7 +138,8 @@ def test_sparse_embeddings_are_trained_checkpointed_resumed_and_saved(tmp_path, 
 
 def test_the_moving_average_is_validated_selected_resumed_and_saved(tmp_path):
     """ema_decay: every evaluation sees the average w <- d w + (1 - d) w_step of the trained weights
-    (the first step copies them), the best one is kept, and a resumed run ends the same."""
+    (the first step copies them; d = min(decay, (1 + n) / (10 + n)) after n updates), the best one is
+    kept, and a resumed run ends the same."""
     decay = 0.9
     task = Regression(script=[3.0, 1.0, 2.0, 4.0, 5.0, 6.0])
     seed_everything(0)
@@ -150,7 +151,8 @@ def test_the_moving_average_is_validated_selected_resumed_and_saved(tmp_path):
     def step_and_track(loss):
         original(loss)
         current = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        averages.append(current if not averages else {k: decay * averages[-1][k] + (1 - decay) * current[k]
+        d = min(decay, (1.0 + len(averages)) / (10.0 + len(averages)))  # n = len(averages) averaged so far
+        averages.append(current if not averages else {k: d * averages[-1][k] + (1 - d) * current[k]
                                                       for k in current})
         steps.append(current)
 
