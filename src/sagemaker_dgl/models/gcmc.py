@@ -87,8 +87,10 @@ class GCMCHyperparameters(HyperparameterGroup):
     dropout: float = hyperparameter(0.7, "Node dropout of the messages and dropout of the hidden units.",
                                     ge=0.0, lt=1.0)
     num_basis: int = hyperparameter(2, "Basis matrices shared by the levels' bilinear decoders.", gt=0)
-    side_features: bool = hyperparameter(False, "Use the data's user and item features (MovieLens: demographics, "
-                                                "genres) through the side-information layer.")
+    side_features: bool = hyperparameter(
+        False, "Use the data's user and item features (MovieLens: demographics, genres; a .mat file's side graphs) "
+        "through the side-information layer.",
+    )
     side_hidden_size: int = hyperparameter(10, "Hidden units of the side-information layer.", gt=0)
 
     def inactive(self):
@@ -97,14 +99,14 @@ class GCMCHyperparameters(HyperparameterGroup):
 
 @register_model("gcmc", tasks=("rating_prediction",), hyperparameters=GCMCHyperparameters,
                 defaults=dict(lr=0.01, max_grad_norm=1.0, epochs=2000, lr_scheduler="plateau", lr_decay=0.5,
-                              lr_patience=50, min_lr=0.001, early_stopping_patience=200))
+                              lr_patience=50, min_lr=0.001, early_stopping_patience=200, ema_decay=0.995))
 class GCMC(nn.Module):
     """GCMC: a one-layer graph auto-encoder of the rating graph with a bilinear decoder.
 
     Args:
         num_users, num_items: nodes of each side.
         levels: the rating levels, increasing (``[1.0, 2.0, 3.0, 4.0, 5.0]``).
-        user_feats, item_feats: side-feature sizes (0: none).
+        user_feats, item_feats: side-feature sizes (0: none; the side-information layer needs both).
         hidden_size, embedding_size, accumulation, ordinal_weight_sharing, dropout, num_basis,
         side_features, side_hidden_size: see :class:`GCMCHyperparameters`.
     """

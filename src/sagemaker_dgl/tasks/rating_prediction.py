@@ -150,12 +150,12 @@ class RatingPrediction(Task):
 
     def model_sizes(self):
         return {"num_users": len(self.data.users), "num_items": len(self.data.items), "levels": self.data.scale,
-                "user_feats": 0 if self.data.user_features is None else self.data.user_features.shape[1],
-                "item_feats": 0 if self.data.item_features is None else self.data.item_features.shape[1]}
+                "user_feats": self.data.user_features.shape[1] if self.side_features else 0,
+                "item_feats": self.data.item_features.shape[1] if self.side_features else 0}
 
     def data_facts(self):
         return {"dataset": self.data.name, "num_users": len(self.data.users), "num_items": len(self.data.items),
-                "levels": self.data.scale, "split": self.split_name,
+                "levels": self.data.scale, "split": self.split_name, "side_features": self.side_features,
                 **{f"num_{split}_ratings": len(rows) for split, rows in self.rows.items()},
                 "test_ratings_with_unseen_user_or_item": self.unseen, **self.data.info}
 
