@@ -8,7 +8,7 @@ a named dataset, or the task's default.
 """
 from ._base import (DATASETS, FORMATS, Dataset, DataFormat, GraphData, GraphSetData, HeteroGraphData, RatingData,
                     TripleData, register_dataset, register_format)
-from . import csv_graph, graph_sets, karate, planetoid, ratings, rdf, triples  # noqa: F401  (registers the formats and datasets)
+from . import csv_graph, graph_sets, karate, molecules, planetoid, ratings, rdf, triples  # noqa: F401  (registers the formats and datasets)
 from .loading import CACHE_DIR, channel_files, fetch, load_data, load_dataset, read_channel
 
 __all__ = ["CACHE_DIR", "DATASETS", "FORMATS", "DataFormat", "Dataset", "GraphData", "GraphSetData",

@@ -141,13 +141,15 @@ class GraphSetData:
 
 @dataclass(frozen=True)
 class DataFormat:
-    """A registered reader of channel folders."""
+    """A registered reader of channel folders. ``options`` names the hyperparameters the reader
+    takes as keyword arguments (a molecule CSV's ``smiles_column``)."""
 
     name: str
-    read: Callable[[Path, Optional[str]], Any]  # (folder, dataset name or None) -> a container
+    read: Callable[..., Any]  # (folder, dataset name or None, **options) -> a container
     detect: Callable[[Path], bool]
     expects: str  # the files it reads, for messages
     produces: type
+    options: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,11 +169,12 @@ FORMATS: Registry[DataFormat] = Registry("data format", hyperparameter="data_for
 DATASETS: Registry[Dataset] = Registry("dataset", hyperparameter="dataset")
 
 
-def register_format(name: str, *, detect: Callable[[Path], bool], expects: str, produces: type):
-    """Decorator that registers a reader ``read(folder, dataset_name) -> container``."""
+def register_format(name: str, *, detect: Callable[[Path], bool], expects: str, produces: type,
+                    options: Tuple[str, ...] = ()):
+    """Decorator that registers a reader ``read(folder, dataset_name, **options) -> container``."""
 
     def decorator(read):
-        FORMATS.add(name, DataFormat(name, read, detect, expects, produces))
+        FORMATS.add(name, DataFormat(name, read, detect, expects, produces, tuple(options)))
         return read
 
     return decorator

@@ -2,7 +2,7 @@
 import logging
 import os
 from pathlib import Path
-from typing import Any, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from ..errors import ChannelError, DataFormatError, IncompatibleTaskError
 from ._base import DATASETS, FORMATS, Dataset
@@ -21,9 +21,9 @@ def load_data(task_class, hp, channels: Mapping[str, str]) -> Any:
         hp: the job's hyperparameters (``dataset``, ``data_format``).
         channels: channel name -> local folder, e.g. ``{'train': '/opt/ml/input/data/train'}``.
     """
-    common = hp.common
+    common, options = hp.common, hp.resolved()
     if "train" in channels:
-        data = read_channel(Path(channels["train"]), common.data_format, common.dataset)
+        data = read_channel(Path(channels["train"]), common.data_format, common.dataset, options=options)
     elif common.data_format != "auto":
         raise ChannelError(
             f"data_format={common.data_format!r} reads channel 'train', which this job does not have; "
@@ -34,7 +34,7 @@ def load_data(task_class, hp, channels: Mapping[str, str]) -> Any:
         if name is None:
             raise ChannelError(f"task {common.task!r} needs channel 'train' or hyperparameter dataset")
         logger.info("no 'train' channel: using dataset '%s'", name)
-        data = load_dataset(DATASETS.get(name))
+        data = load_dataset(DATASETS.get(name), options)
     if not isinstance(data, task_class.data_type):
         raise IncompatibleTaskError(
             f"task {common.task!r} trains on {task_class.data_type.__name__}, but the data is "
@@ -43,16 +43,20 @@ def load_data(task_class, hp, channels: Mapping[str, str]) -> Any:
     return data
 
 
-def read_channel(directory: Path, data_format: str, dataset: Optional[str], channel: str = "train") -> Any:
-    """Read a channel folder in ``data_format``, or in the one format its files match (``auto``)."""
+def read_channel(directory: Path, data_format: str, dataset: Optional[str], channel: str = "train",
+                 options: Optional[Mapping[str, Any]] = None) -> Any:
+    """Read a channel folder in ``data_format``, or in the one format its files match (``auto``);
+    the format's ``options`` are taken from ``options`` (the job's hyperparameters)."""
     files = channel_files(directory, channel)
     if data_format == "auto":
         detected = [spec.name for spec in FORMATS.values() if spec.detect(directory)]
         if not detected:
             expected = "; ".join(f"{spec.name}: {spec.expects}" for spec in FORMATS.values())
             shown = ", ".join(p.name for p in files[:10])
+            headers = "".join(f" {p.name} has the columns {_header(p)}." for p in files[:3] if p.suffix.lower() in
+                              (".csv", ".tsv"))
             raise DataFormatError(
-                f"cannot tell the format of channel '{channel}' (files: {shown}). Expected one of: {expected}"
+                f"cannot tell the format of channel '{channel}' (files: {shown}).{headers} Expected one of: {expected}"
             )
         if len(detected) > 1:
             raise DataFormatError(
@@ -61,16 +65,22 @@ def read_channel(directory: Path, data_format: str, dataset: Optional[str], chan
             )
         data_format = detected[0]
     logger.info("reading channel '%s' as %s", channel, data_format)
-    return FORMATS.get(data_format).read(directory, dataset)
+    spec = FORMATS.get(data_format)
+    return spec.read(directory, dataset, **_format_options(spec, options))
 
 
-def load_dataset(dataset: Dataset) -> Any:
+def load_dataset(dataset: Dataset, options: Optional[Mapping[str, Any]] = None) -> Any:
     """A named dataset: built in memory, or downloaded to the cache (checksummed) and read."""
     if dataset.build is not None:
         return dataset.build()
     directory = CACHE_DIR / dataset.name
     fetch(dataset, directory)
-    return FORMATS.get(dataset.format).read(directory, dataset.name)
+    spec = FORMATS.get(dataset.format)
+    return spec.read(directory, dataset.name, **_format_options(spec, options))
+
+
+def _format_options(spec, options: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    return {key: options[key] for key in spec.options if options and key in options}
 
 
 def fetch(dataset: Dataset, directory: Path) -> None:
@@ -86,6 +96,12 @@ def fetch(dataset: Dataset, directory: Path) -> None:
             f"upload DIR to S3 and pass it as channel 'train', e.g. "
             f"estimator.fit({{'train': 's3://bucket/{dataset.name}/'}})"
         ) from None
+
+
+def _header(path: Path) -> str:
+    """The first line of a table file, cut to 200 characters."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.readline().strip()[:200]
 
 
 def channel_files(directory: Path, channel: str) -> List[Path]:

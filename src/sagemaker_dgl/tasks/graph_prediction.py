@@ -13,9 +13,11 @@ Splits: ``split=random`` draws ``train_fraction`` and ``val_fraction`` of the gr
 the rest is the test split. Training takes shuffled mini-batches of ``batch_size`` graphs
 (``dgl.batch``); evaluation runs over each split in batches.
 """
+import contextlib
+import io
 import logging
 import math
-from typing import Dict, List, Literal, Sequence
+from typing import Dict, List, Literal, Optional, Sequence
 
 import dgl
 import numpy as np
@@ -42,11 +44,23 @@ METRICS = {"multiclass": ("loss", "accuracy"), "binary": ("loss", "roc_auc"), "r
 class GraphPredictionHyperparameters(HyperparameterGroup):
     """Hyperparameters of graph property prediction."""
 
-    split: Literal["random"] = hyperparameter("random", "How graphs are split: random (seeded, by the fractions).")
+    split: Literal["random", "scaffold"] = hyperparameter(
+        "random", "How graphs are split, by the fractions: random (seeded), or scaffold (molecules: each Bemis-Murcko "
+        "scaffold in one split, the largest groups in training, as DGL-LifeSci's ScaffoldSplitter).",
+    )
     train_fraction: float = hyperparameter(0.8, "Fraction of the graphs to train on.", gt=0.0, lt=1.0)
     val_fraction: float = hyperparameter(0.1, "Fraction of the graphs that validates (the rest is the test split).",
                                          gt=0.0, lt=1.0)
     batch_size: int = hyperparameter(128, "Graphs per training mini-batch (and per evaluation batch).", gt=0)
+    smiles_column: Optional[str] = hyperparameter(
+        None, "Molecule CSV: the column of SMILES strings. Unset: the column named smiles, SMILES or mol.",
+    )
+    task_columns: Optional[str] = hyperparameter(
+        None, "Molecule CSV: comma-separated columns to predict. Unset: every numeric column.",
+    )
+    target_type: Literal["auto", "binary", "regression"] = hyperparameter(
+        "auto", "Molecule CSV: binary (0/1, empty: unknown), regression, or auto (binary; other values fail).",
+    )
 
     @model_validator(mode="after")
     def _leaves_a_test_split(self):
@@ -145,8 +159,12 @@ class GraphPrediction(Task):
 
     def _split(self) -> Dict[str, torch.Tensor]:
         task = self.hp.task
-        parts = random_split(torch.arange(len(self.graphs)), {"train": task.train_fraction, "val": task.val_fraction},
-                             self.hp.common.seed, rest="test")
+        if task.split == "scaffold":
+            parts = scaffold_split(self.data, task.train_fraction, task.val_fraction)
+        else:
+            parts = random_split(torch.arange(len(self.graphs)), {"train": task.train_fraction,
+                                                                  "val": task.val_fraction},
+                                 self.hp.common.seed, rest="test")
         for split in SPLITS:
             if len(parts[split]) == 0:
                 raise ConfigError(f"the {split} split of {len(self.graphs)} graphs is empty; change train_fraction "
@@ -205,6 +223,27 @@ class GraphPrediction(Task):
             metrics[f"{split}_rmse"] = error.pow(2).mean().sqrt().item()
             metrics[f"{split}_mae"] = error.abs().mean().item()
         return metrics
+
+
+def scaffold_split(data: GraphSetData, train_fraction: float, val_fraction: float) -> Dict[str, torch.Tensor]:
+    """DGL-LifeSci's deterministic scaffold split of the molecules (no seed: the largest scaffold
+    groups fill training first)."""
+    from dgllife.utils import ScaffoldSplitter
+
+    if data.smiles is None:
+        raise ConfigError(f"split=scaffold needs molecules (SMILES strings); dataset '{data.name}' is graphs of "
+                          f"format {data.info.get('format')}: use split=random")
+
+    class Molecules:
+        smiles = data.smiles
+
+        def __len__(self):
+            return len(data.smiles)
+
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints its progress
+        subsets = ScaffoldSplitter.train_val_test_split(Molecules(), frac_train=train_fraction, frac_val=val_fraction,
+                                                        frac_test=1.0 - train_fraction - val_fraction, log_every_n=None)
+    return {split: torch.tensor(subset.indices, dtype=torch.int64) for split, subset in zip(SPLITS, subsets)}
 
 
 def roc_auc_per_task(probabilities: np.ndarray, labels: np.ndarray) -> List[float]:
