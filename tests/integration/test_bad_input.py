@@ -259,6 +259,14 @@ CASES.update({
 })
 
 
+def table_channel(tmp: Path, text: str, name: str = "molecules.csv") -> Path:
+    """A channel holding one CSV file with ``text``."""
+    directory = tmp / "table"
+    directory.mkdir(parents=True)
+    (directory / name).write_text(text)
+    return directory
+
+
 def tu_with_an_edge_to_the_last_node(tmp: Path) -> Path:
     """The generated TU set (10 graphs) with an edge from node 1 (graph 1) to the last node (graph 10)
     as the second line of its edge list."""
@@ -277,6 +285,19 @@ CASES.update({
                                     "of graph 10; CYCLES_graph_indicator.txt and the edge list disagree"]),
     "gin for node classification": ({"task": "node_classification", "model": "gin"}, None,
                                     ["model 'gin' does not do task 'node_classification'"]),
+    "molecule CSV without a SMILES column": (
+        {"model": "gin", "data_format": "molecules_csv"},
+        lambda tmp: {"train": table_channel(tmp, "structure,active\nCCO,1\nCCN,0\n")},
+        ["molecules.csv has no a SMILES column", "its columns are: structure, active", "smiles_column"]),
+    "molecule target that is not a number": (
+        {"model": "gin", "task_columns": "active"},
+        lambda tmp: {"train": table_channel(tmp, "smiles,active\nCCO,1\nCCN,yes\n")},
+        ["molecules.csv line 3, column 'active': 'yes' is not a number"]),
+    "molecule target 2 where 0/1 is expected": (
+        {"model": "gin"}, lambda tmp: {"train": table_channel(tmp, "smiles,active\nCCO,1\nCCN,2\n")},
+        ["molecules.csv line 3, column 'active': '2' is not 0, 1 or empty", "target_type=regression"]),
+    "no SMILES RDKit can parse": ({"model": "gin"}, lambda tmp: {"train": table_channel(tmp, "smiles,active\nxx,1\nyy,0\n")},
+                                  ["RDKit parsed none of the 2 SMILES strings"]),
 })
 
 
