@@ -83,7 +83,7 @@ def load_molecules(directory: Path, name: Optional[str] = None, smiles_column: O
     targets = _target_columns(table, column, task_columns, path.name)
     labels, kind = _targets(table, targets, target_type, path.name)
     smiles = table[column].str.strip().tolist()
-    graphs, kept = _featurised(path, column, smiles)
+    graphs, kept = _featurise_cached(path, column, smiles)
     parsed = set(kept)
     unparsed = [i for i in range(len(smiles)) if i not in parsed]
     if not kept:
@@ -139,7 +139,7 @@ def _targets(table: pd.DataFrame, columns: List[str], target_type: str, file: st
     return torch.from_numpy(array), "binary"
 
 
-def _featurised(path: Path, column: str, smiles: List[str]):
+def _featurise_cached(path: Path, column: str, smiles: List[str]):
     """Graphs of the parseable SMILES and their row indices, from the cache or featurised now."""
     import dgl
     import dgllife
@@ -151,7 +151,7 @@ def _featurised(path: Path, column: str, smiles: List[str]):
         graphs, saved = dgl.load_graphs(str(cache))
         logger.info("featurised molecules read from the cache %s", cache)
         return graphs, saved["rows"].tolist()
-    graphs, kept = _featurise(smiles)
+    graphs, kept = featurise(smiles)
     if not graphs:
         return graphs, kept
     try:
@@ -164,7 +164,9 @@ def _featurised(path: Path, column: str, smiles: List[str]):
     return graphs, kept
 
 
-def _featurise(smiles: List[str]):
+def featurise(smiles: List[str]):
+    """DGL graphs of the SMILES strings RDKit parses (atom and bond features in ``'feat'``) and
+    their indices, with a progress line every :data:`PROGRESS_EVERY` molecules."""
     from dgllife.utils import CanonicalAtomFeaturizer, CanonicalBondFeaturizer, mol_to_bigraph
     from rdkit import Chem, RDLogger
 

@@ -72,12 +72,27 @@ class GraphPredictionHyperparameters(HyperparameterGroup):
 
 class GraphPredictionPredictor(Predictor):
     """Predicts for new graphs, featurised as the training graphs were (``ndata['feat']`` of the
-    same size)::
+    same size), or for SMILES strings when the model was trained on molecules::
 
         predictor = sagemaker_dgl.load_model("model")
         predictor.predict([graph1, graph2])        # class names, 0/1 task probabilities, or values
         predictor.predict_proba([graph1, graph2])  # classification: (B, classes) or (B, tasks)
+        predictor.predict_smiles(["CCO", "c1ccccc1O"])  # {'NR-AR': [0.02, 0.11], ...}; None: unparseable
     """
+
+    def predict_smiles(self, smiles: Sequence[str]) -> Dict[str, List[Optional[float]]]:
+        """Each target's prediction (probability or value) per SMILES string, featurised as in
+        training; None for a string RDKit cannot parse."""
+        from ..data.molecules import featurise
+
+        facts = self.config["data"]
+        if facts.get("format") != "molecules_csv":
+            raise DataFormatError("this model was trained on graphs, not molecules: use predict with graphs")
+        graphs, kept = featurise(list(smiles))
+        out = self.predict(graphs) if graphs else torch.zeros(0, len(facts["target_names"]))
+        rows = {index: row for index, row in zip(kept, out.tolist())}
+        return {name: [rows[i][column] if i in rows else None for i in range(len(smiles))]
+                for column, name in enumerate(facts["target_names"])}
 
     def outputs(self, graphs: Sequence[dgl.DGLGraph]) -> torch.Tensor:
         """The model's raw outputs ``(B, num_targets)`` (values in the targets' units for regression)."""
