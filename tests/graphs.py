@@ -148,3 +148,19 @@ def write_dgl_graphs(directory: Path, num_graphs: int = 80, seed: int = 0, label
     dgl.save_graphs(str(directory / "graphs.bin"), graphs,
                     {"labels": torch.tensor(classes) if labels is None else labels})
     return directory
+
+
+def write_csv_graphs(directory: Path, num_graphs: int = 80, seed: int = 0) -> Path:
+    """:func:`cycles_and_paths` in DGL's multi-graph CSV format: graphs.csv (graph_id, label),
+    nodes.csv (graph_id, node_id, feat), edges.csv (graph_id, src_id, dst_id; both directions)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "meta.yaml").write_text("dataset_name: cycles\nedge_data:\n- file_name: edges.csv\nnode_data:\n"
+                                         "- file_name: nodes.csv\ngraph_data:\n  file_name: graphs.csv\n")
+    graphs, nodes, edges = ["graph_id,label"], ["graph_id,node_id,feat"], ["graph_id,src_id,dst_id"]
+    for graph_id, (size, pairs, cycle) in enumerate(cycles_and_paths(num_graphs, seed)):
+        graphs.append(f"{graph_id},{cycle}")
+        nodes += [f'{graph_id},{node},"1.0, 1.0"' for node in range(size)]
+        edges += [f"{graph_id},{u},{v}" for a, b in pairs for u, v in ((a, b), (b, a))]
+    for name, rows in (("graphs.csv", graphs), ("nodes.csv", nodes), ("edges.csv", edges)):
+        (directory / name).write_text("\n".join(rows) + "\n")
+    return directory

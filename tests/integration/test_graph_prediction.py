@@ -7,12 +7,13 @@ import torch
 
 import sagemaker_dgl
 from tests.conftest import run_job
-from tests.graphs import write_dgl_graphs, write_tu
+from tests.graphs import write_csv_graphs, write_dgl_graphs, write_tu
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("write, model", [(write_tu, "gin"), (write_dgl_graphs, "gcn")], ids=["tu-gin", "dgl_graphs-gcn"])
+@pytest.mark.parametrize("write, model", [(write_tu, "gin"), (write_dgl_graphs, "gcn"), (write_csv_graphs, "gin")],
+                         ids=["tu-gin", "dgl_graphs-gcn", "csv_graphs-gin"])
 def test_a_generated_graph_set_trains_end_to_end(tmp_path, write, model):
     channel = write(tmp_path / "data", num_graphs=160)
     job = run_job(tmp_path / "job", {"model": model, "epochs": 40, "lr": 0.01, "batch_size": 16, "readout": "sum"},

@@ -114,3 +114,17 @@ def test_readouts_pool_each_graph_of_a_batch():
         together = net(batch, features)
         alone = torch.cat([net(graphs[0], features[:2]), net(graphs[1], features[2:])])
         assert together.shape == (2, 3) and torch.allclose(together, alone, atol=1e-5)
+
+
+def test_dgl_csv_graph_sets_are_told_apart_from_a_single_csv_graph(tmp_path):
+    from tests.graphs import write_csv_graph, write_csv_graphs
+
+    graphs = write_csv_graphs(tmp_path / "set", num_graphs=6)
+    single = write_csv_graph(tmp_path / "one")
+    assert detected(graphs) == ["csv_graphs"] and detected(single) == ["csv"]
+    data = read_channel(graphs, "auto", None)
+    assert data.target_kind == "multiclass" and data.classes == ["0", "1"]
+    assert [g.num_nodes() for g in data.graphs] == [size for size, _, _ in cycles_and_paths(6)]
+    (graphs / "graphs.csv").write_text("graph_id,kind\n" + "".join(f"{i},x\n" for i in range(6)))
+    with pytest.raises(DataFormatError, match="graphs.csv has no 'label' column"):
+        read_channel(graphs, "auto", None)

@@ -1,4 +1,4 @@
-"""A user's own graph in DGL's CSV dataset format (``dgl.data.CSVDataset``).
+"""A user's own graph, or set of graphs, in DGL's CSV dataset format (``dgl.data.CSVDataset``).
 
 Expected files in the channel (https://docs.dgl.ai/guide/data-loadcsv.html)::
 
@@ -9,6 +9,11 @@ Expected files in the channel (https://docs.dgl.ai/guide/data-loadcsv.html)::
 Without masks the labelled nodes (label >= 0) get a seeded random split
 (``train_fraction``/``val_fraction``). One homogeneous graph per dataset.
 
+Several graphs (format ``csv_graphs``, for graph prediction): ``meta.yaml`` also names
+``graph_data: {file_name: graphs.csv}`` (``graph_id``, ``label``: an integer class or a number
+per graph), and ``nodes.csv`` and ``edges.csv`` carry a ``graph_id`` column; node features in
+``feat`` (none: the constant 1).
+
 DGL reads the files; the columns go through :class:`NodeColumns` and :class:`EdgeColumns`
 (``CSVDataset``'s parser hooks) instead of DGL's default parser, which evaluates every cell as
 Python (slow, and a text cell fails with ``malformed node or string``): ``feat`` must be numbers
@@ -17,22 +22,55 @@ row and column, and columns node classification does not read are ignored (and l
 """
 import logging
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 import pandas as pd
 import torch
 
 from ..errors import DataFormatError, JobInterrupted
-from ._base import GraphData, register_format
+from ._base import GraphData, GraphSetData, register_format
 
 logger = logging.getLogger(__name__)
 TRUE = {"true", "1", "1.0"}
 FALSE = {"false", "0", "0.0"}
 
 
+def _meta(directory: Path) -> Optional[dict]:
+    """meta.yaml of ``directory`` as a dict; None without one, ``{}`` when it does not parse."""
+    import yaml
+
+    path = Path(directory) / "meta.yaml"
+    if not path.is_file():
+        return None
+    try:
+        meta = yaml.safe_load(path.read_text())
+    except yaml.YAMLError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
 def _detect(directory: Path) -> bool:
-    return (Path(directory) / "meta.yaml").is_file()
+    meta = _meta(directory)
+    return meta is not None and not meta.get("graph_data")
+
+
+def _detect_graphs(directory: Path) -> bool:
+    return bool((_meta(directory) or {}).get("graph_data"))
+
+
+def _uncached_csv_dataset(directory: Path, **parsers):
+    """``dgl.data.CSVDataset`` of ``directory`` that neither reads nor writes a cache (channels stay read-only)."""
+    from dgl.data import CSVDataset
+
+    class Uncached(CSVDataset):
+        def has_cache(self):
+            return False
+
+        def save(self):
+            pass
+
+    return Uncached(str(directory), verbose=False, **parsers)
 
 
 def _bad(file_name: str, row: int, column: str, problem: str) -> DataFormatError:
@@ -122,14 +160,6 @@ class EdgeColumns:
 def load_csv_graph(directory: Path, name=None) -> GraphData:
     """Read a DGL CSV dataset from ``directory`` (the channel stays read-only: no cache is written)."""
     import yaml
-    from dgl.data import CSVDataset
-
-    class _UncachedCSVDataset(CSVDataset):
-        def has_cache(self):
-            return False
-
-        def save(self):
-            pass
 
     directory = Path(directory)
     if not _detect(directory):
@@ -143,8 +173,8 @@ def load_csv_graph(directory: Path, name=None) -> GraphData:
     try:
         if pd.read_csv(directory / edge_file, usecols=["src_id", "dst_id"]).empty:
             return _without_edges(directory, node_file, meta.get("dataset_name", directory.name))
-        dataset = _UncachedCSVDataset(str(directory), verbose=False, ndata_parser=NodeColumns(node_file),
-                                      edata_parser=EdgeColumns(edge_file))
+        dataset = _uncached_csv_dataset(directory, ndata_parser=NodeColumns(node_file),
+                                        edata_parser=EdgeColumns(edge_file))
         if len(dataset) != 1:
             raise DataFormatError(f"the CSV dataset holds {len(dataset)} graphs; node classification needs one")
         graph = dataset[0]
@@ -177,3 +207,62 @@ def _without_edges(directory: Path, node_file: str, name: str) -> GraphData:
 def _plain(value) -> str:
     """``np.int64(999)`` -> ``'999'``."""
     return str(value.item() if isinstance(value, np.generic) else value)
+
+
+class FeatureColumns:
+    """The node and edge parser of a graph set: ``feat`` (other columns are logged and ignored)."""
+
+    def __init__(self, file_name: str):
+        self.file_name = file_name
+
+    def __call__(self, frame: pd.DataFrame) -> Dict[str, np.ndarray]:
+        ignored = [column for column in frame if column != "feat"]
+        if ignored:
+            logger.info("%s: ignoring columns %s (graph prediction reads feat)", self.file_name, ignored)
+        return {"feat": _vectors(frame["feat"], self.file_name, "feat")} if "feat" in frame else {}
+
+
+class GraphColumns:
+    """The graph parser: ``label``, integer classes or numbers (other columns ignored)."""
+
+    def __init__(self, file_name: str):
+        self.file_name = file_name
+
+    def __call__(self, frame: pd.DataFrame) -> Dict[str, np.ndarray]:
+        if "label" not in frame:
+            raise DataFormatError(f"{self.file_name} has no 'label' column (its columns: {', '.join(frame.columns)}); "
+                                  "graph prediction needs a label per graph")
+        return {"label": _vectors(frame["label"], self.file_name, "label")}
+
+
+@register_format("csv_graphs", detect=_detect_graphs,
+                 expects="meta.yaml with graph_data, graphs.csv (graph_id, label), nodes.csv and edges.csv with graph_id",
+                 produces=GraphSetData)
+def load_csv_graphs(directory: Path, name=None) -> GraphSetData:
+    """Several graphs in DGL's CSV dataset format, a label per graph."""
+    directory = Path(directory)
+    meta = _meta(directory)
+    try:
+        node_file, edge_file = meta["node_data"][0]["file_name"], meta["edge_data"][0]["file_name"]
+        graph_file = meta["graph_data"]["file_name"]
+    except Exception as error:  # a missing key, a list where a mapping belongs ...
+        raise DataFormatError(f"meta.yaml in {directory} does not name node_data, edge_data and graph_data files "
+                              f"({error})") from None
+    try:
+        dataset = _uncached_csv_dataset(directory, ndata_parser=FeatureColumns(node_file),
+                                        edata_parser=FeatureColumns(edge_file), gdata_parser=GraphColumns(graph_file))
+    except (DataFormatError, JobInterrupted):
+        raise
+    except Exception as error:  # DGL raises DGLError, ValueError, pydantic errors ... on bad files
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DataFormatError(f"cannot read the CSV graphs in {directory}: {first_line}") from None
+    graphs = list(dataset.graphs)
+    for graph in graphs:
+        graph.ndata["feat"] = graph.ndata["feat"].float() if "feat" in graph.ndata else torch.ones(graph.num_nodes(), 1)
+    labels = torch.as_tensor(np.asarray(dataset.data["label"])).float().reshape(len(graphs), -1)
+    if torch.equal(labels, labels.round()) and labels.shape[1] == 1:
+        values, index = torch.unique(labels[:, 0], return_inverse=True)
+        return GraphSetData(graphs, index.float().unsqueeze(1), "multiclass", ["class"], name or dataset.name,
+                            classes=[f"{v:g}" for v in values.tolist()], info={"format": "csv_graphs"})
+    return GraphSetData(graphs, labels, "regression", [f"target{i}" for i in range(labels.shape[1])],
+                        name or dataset.name, info={"format": "csv_graphs"})
