@@ -69,8 +69,8 @@ def check_versions(cuda: str, exact_torch_match: bool) -> str:
 
 
 #: Libraries the tasks import only when they run (RDF parsing for entity classification, MATLAB
-#: files for rating prediction, ROC-AUC for graph prediction).
-TASK_LIBRARIES = ("rdflib", "h5py", "sklearn")
+#: files for rating prediction, ROC-AUC and molecules for graph prediction).
+TASK_LIBRARIES = ("rdflib", "h5py", "sklearn", "dgllife", "rdkit")
 
 
 def check_package() -> None:
