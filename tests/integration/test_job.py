@@ -124,7 +124,7 @@ def test_malformed_hyperparameters_json(tmp_path):
         ({"learning_rate": "0.1"}, ["unknown hyperparameter 'learning_rate'", "did you mean 'lr'"]),
         ({"epochs": "ten"}, ["'epochs'='ten' is invalid", "expected int"]),
         ({"dropout": "1.5"}, ["'dropout'=1.5 is invalid", "< 1.0"]),
-        ({"model": "gnc"}, ["unknown model 'gnc'", "gat, gcn, graphsage"]),
+        ({"model": "gnc"}, ["unknown model 'gnc'", "gat, gcmc, gcn, gin, graphsage"]),
         ({"dataset": "imagenet"}, ["unknown dataset 'imagenet'", "cora"]),
         ({"num_heads": "4"}, ["hyperparameter 'num_heads' applies to model gat (chosen: task node_classification, "
                               "model gcn)"]),

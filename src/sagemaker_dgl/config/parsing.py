@@ -108,7 +108,7 @@ def _infer_task(model: str, values: Mapping[str, Any], channels: Optional[Mappin
     if len(served) == 1:
         return served[0]
     produced = None
-    if channels and "train" in channels:
+    if channels and "train" in channels and Path(channels["train"]).is_dir():  # a missing folder fails when read
         data_format = values.get("data_format", "auto")
         if data_format == "auto":
             detected = [spec.name for spec in FORMATS.values() if spec.detect(Path(channels["train"]))]
