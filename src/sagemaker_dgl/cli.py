@@ -40,6 +40,7 @@ def train() -> None:
             _report_failure(output_dir, str(error))
     if signals.received is not None:
         code = 128 + signals.received
+        _report_stop(output_dir, signals.name(signals.received))
     elif code == 0 and not (output_dir / "success").is_file():
         print(f"ERROR: the job ended without writing {output_dir / 'success'}; treating it as failed", file=sys.stderr)
         code = 1
@@ -93,6 +94,16 @@ def _report_failure(output_dir: Path, reason: str) -> None:
             path.write_text(reason[:1024])
     except OSError as error:
         print(f"ERROR: could not write {path} ({error})", file=sys.stderr)
+
+
+def _report_stop(output_dir: Path, signal_name: str) -> None:
+    """After a stop, ``output/failure`` states it: an error the stop caused in the toolkit (an
+    import it interrupted fails again with "cannot load module more than once") gives way to it."""
+    path = output_dir / "failure"
+    if (output_dir / "success").is_file() or (path.is_file() and "stopped by" in path.read_text(errors="replace")):
+        return
+    path.unlink(missing_ok=True)
+    _report_failure(output_dir, f"stopped by {signal_name} during start-up, before training began")
 
 
 def _config_problem(config_dir: Path) -> Optional[str]:
