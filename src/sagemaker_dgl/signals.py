@@ -5,8 +5,10 @@ the first line of the ``train`` command, :func:`stop_signals` turns either into
 :class:`~sagemaker_dgl.errors.JobInterrupted`, which the toolkit writes to the failure file; the
 command then exits 128 + the signal number (143, 130). A user script started by the toolkit
 (script mode) gets the signal forwarded. An exception raised by a signal handler can be lost (the
-``logging`` module swallows one raised while it writes a line), so the job also calls
-:func:`check` between its stages. Inside the training loop a stop is instead one flag
+``logging`` module swallows one raised while it writes a line), and one raised inside an import
+can cross C++ code (torch's extension imports Python modules from C++, and pybind11 aborts the
+process on it), so the handler only records a stop that lands during an import, and the job
+calls :func:`check` between its stages. Inside the training loop a stop is instead one flag
 (:func:`stop_flag`) that the loop checks after each epoch, to save a checkpoint first.
 """
 import logging
@@ -45,6 +47,15 @@ def _forward_to_children(signum: int) -> None:
             pass
 
 
+def _importing(frame) -> bool:
+    """Whether ``frame`` runs inside an ``import`` (a frame of importlib's bootstrap is on the stack)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextmanager
 def stop_signals() -> Iterator[None]:
     """Within the block, SIGTERM and SIGINT raise :class:`JobInterrupted` (and are remembered in
@@ -56,7 +67,8 @@ def stop_signals() -> Iterator[None]:
         global received
         received = signum
         _forward_to_children(signum)
-        check()
+        if not _importing(frame):
+            check()
 
     previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:

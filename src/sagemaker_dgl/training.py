@@ -43,6 +43,7 @@ def main() -> None:
 
 def train(env: environment.Environment) -> None:
     """Run the job described by ``env``: the user's script (script mode) or the built-in trainer."""
+    signals.check()  # a stop during the imports so far was only recorded
     _check_input_modes(env.input_data_config)
     if env.user_entry_point:
         _check_script(env.module_dir, env.user_entry_point)
@@ -60,6 +61,7 @@ def train(env: environment.Environment) -> None:
     else:
         from .job import run_builtin
 
+        signals.check()
         run_builtin(env)
 
 

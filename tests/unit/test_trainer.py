@@ -292,3 +292,23 @@ def test_a_stop_while_psutil_is_half_imported_is_still_the_stop(monkeypatch):
     with pytest.raises(JobInterrupted, match=r"stopped by SIGINT \(Ctrl-C\) outside the training loop"):
         with signals.stop_signals():
             signal.raise_signal(signal.SIGINT)
+
+
+def test_a_stop_during_an_import_is_recorded_and_raised_at_the_next_check(monkeypatch, tmp_path):
+    """CI: SIGTERM while torch's C++ extension imported a Python module aborted the process (pybind11)."""
+    import signal
+    import sys
+
+    from sagemaker_dgl import signals
+    from sagemaker_dgl.errors import JobInterrupted
+
+    (tmp_path / "stopped_while_imported.py").write_text("import signal\nsignal.raise_signal(signal.SIGTERM)\nDONE = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(signals, "received", None)
+    with signals.stop_signals():
+        import stopped_while_imported  # noqa: F401 - the import runs to its end
+
+        assert stopped_while_imported.DONE and signals.received == signal.SIGTERM
+        with pytest.raises(JobInterrupted, match="stopped by SIGTERM outside the training loop"):
+            signals.check()
+    sys.modules.pop("stopped_while_imported")
