@@ -12,11 +12,12 @@ from tests.graphs import write_csv_graphs, write_dgl_graphs, write_tu
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("write, model", [(write_tu, "gin"), (write_dgl_graphs, "gcn"), (write_csv_graphs, "gin")],
+@pytest.mark.parametrize("write, model, readout", [(write_tu, "gin", "sum"), (write_dgl_graphs, "gcn", "mean"),
+                                                  (write_csv_graphs, "gin", "sum")],
                          ids=["tu-gin", "dgl_graphs-gcn", "csv_graphs-gin"])
-def test_a_generated_graph_set_trains_end_to_end(tmp_path, write, model):
+def test_a_generated_graph_set_trains_end_to_end(tmp_path, write, model, readout):
     channel = write(tmp_path / "data", num_graphs=160)
-    job = run_job(tmp_path / "job", {"model": model, "epochs": 40, "lr": 0.01, "batch_size": 16, "readout": "sum"},
+    job = run_job(tmp_path / "job", {"model": model, "epochs": 40, "lr": 0.01, "batch_size": 16, "readout": readout},
                   {"train": channel})
     assert job.returncode == 0, job.log[-3000:]
     final = job.metrics["final"]

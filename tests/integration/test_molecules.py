@@ -17,7 +17,7 @@ def test_a_smiles_csv_trains_and_the_model_scores_new_smiles(tmp_path):
     rows = [f"{s}{tail},1" for s in RINGS for tail in ("", "C", "CC", "O")] + \
            [f"{s}{tail},0" for s in CHAINS for tail in ("", "C", "CC", "O")] + ["not-a-molecule,1"]
     (channel / "rings.csv").write_text("smiles,ring\n" + "\n".join(rows) + "\n")
-    job = run_job(tmp_path / "job", {"model": "gcn", "epochs": 60, "lr": 0.01, "batch_size": 16, "readout": "sum",
+    job = run_job(tmp_path / "job", {"model": "gcn", "epochs": 60, "lr": 0.01, "batch_size": 16,
                                      "train_fraction": 0.7, "val_fraction": 0.15},
                   {"train": channel})
     assert job.returncode == 0, job.log[-3000:]

@@ -1,9 +1,11 @@
 """Molecules from a SMILES CSV: featurisation with DGL-LifeSci, targets, the cache, the scaffold split."""
+import dgl
 import pytest
 import torch
 
 from sagemaker_dgl.config import Hyperparameters
 from sagemaker_dgl.data import FORMATS, read_channel
+from sagemaker_dgl.data.molecules import featurise
 from sagemaker_dgl.errors import ConfigError, DataFormatError
 from sagemaker_dgl.tasks import TASKS
 from sagemaker_dgl.tasks.graph_prediction import scaffold_split
@@ -91,3 +93,11 @@ def test_the_scaffold_split_needs_molecules(tmp_path):
     hp = Hyperparameters.from_sagemaker({"model": "gin", "split": "scaffold"})
     with pytest.raises(ConfigError, match="split=scaffold needs molecules"):
         TASKS.get("graph_prediction")(hp, data, {}, torch.device("cpu"))
+
+
+def test_a_molecule_without_bonds_batches_with_the_others():
+    """Tox21 holds salts such as [Na+].[Cl-]: DGL-LifeSci gives them no edge features, and dgl.batch failed."""
+    graphs, kept = featurise(["[Na+].[Cl-]", "CCO"])
+    assert kept == [0, 1] and graphs[0].num_edges() == 0
+    batch = dgl.batch(graphs)
+    assert batch.edata["feat"].shape == (graphs[1].num_edges(), 12)

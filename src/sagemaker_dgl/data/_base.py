@@ -183,3 +183,9 @@ def register_format(name: str, *, detect: Callable[[Path], bool], expects: str, 
 def register_dataset(dataset: Dataset) -> Dataset:
     """Register a named dataset."""
     return DATASETS.add(dataset.name, dataset)
+
+
+def first_line(path: Path) -> str:
+    """The first line of a text file without its line ending (a table's header)."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.readline().rstrip("\r\n")

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..errors import ChannelError, DataFormatError, IncompatibleTaskError
-from ._base import DATASETS, FORMATS, Dataset
+from ._base import DATASETS, FORMATS, Dataset, first_line
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def read_channel(directory: Path, data_format: str, dataset: Optional[str], chan
         if not detected:
             expected = "; ".join(f"{spec.name}: {spec.expects}" for spec in FORMATS.values())
             shown = ", ".join(p.name for p in files[:10])
-            headers = "".join(f" {p.name} has the columns {_header(p)}." for p in files[:3] if p.suffix.lower() in
+            headers = "".join(f" {p.name} has the columns {first_line(p).strip()[:200]}." for p in files[:3] if p.suffix.lower() in
                               (".csv", ".tsv"))
             raise DataFormatError(
                 f"cannot tell the format of channel '{channel}' (files: {shown}).{headers} Expected one of: {expected}"
@@ -96,12 +96,6 @@ def fetch(dataset: Dataset, directory: Path) -> None:
             f"upload DIR to S3 and pass it as channel 'train', e.g. "
             f"estimator.fit({{'train': 's3://bucket/{dataset.name}/'}})"
         ) from None
-
-
-def _header(path: Path) -> str:
-    """The first line of a table file, cut to 200 characters."""
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        return handle.readline().strip()[:200]
 
 
 def channel_files(directory: Path, channel: str) -> List[Path]:

@@ -24,14 +24,14 @@ import logging
 import re
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 import numpy as np
 import pandas as pd
 import torch
 
 from ..errors import DataFormatError
-from ._base import GraphSetData, register_format
+from ._base import GraphSetData, first_line, register_format
 from .download import sha256
 from .loading import CACHE_DIR
 
@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 #: Column names taken for the SMILES column when ``smiles_column`` is unset (case-insensitive).
 SMILES_NAMES = ("smiles", "canonical_smiles", "mol", "molecule")
 PROGRESS_EVERY = 2000
+#: Part of the cache key: raised when the featurised graphs change (2: edge features on molecules without bonds).
+CACHE_VERSION = 2
 
 
 def _csv_files(directory: Path) -> List[Path]:
@@ -47,8 +49,7 @@ def _csv_files(directory: Path) -> List[Path]:
 
 
 def _header(path: Path) -> List[str]:
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        return [name.strip().strip('"') for name in handle.readline().rstrip("\r\n").split(",")]
+    return [name.strip().strip('"') for name in first_line(path).split(",")]
 
 
 def _smiles_column(columns: List[str]) -> Optional[str]:
@@ -145,7 +146,7 @@ def _featurise_cached(path: Path, column: str, smiles: List[str]):
     import dgllife
     import rdkit
 
-    key = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{sha256(path)[:16]}-{column}-rdkit{rdkit.__version__}-dgllife{dgllife.__version__}")
+    key = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{sha256(path)[:16]}-{column}-v{CACHE_VERSION}-rdkit{rdkit.__version__}-dgllife{dgllife.__version__}")
     cache = CACHE_DIR / "molecules" / f"{key}.bin"
     if cache.is_file():
         graphs, saved = dgl.load_graphs(str(cache))
@@ -177,7 +178,10 @@ def featurise(smiles: List[str]):
         for index, text in enumerate(smiles):
             mol = Chem.MolFromSmiles(text) if text else None
             if mol is not None:
-                graphs.append(mol_to_bigraph(mol, node_featurizer=atoms, edge_featurizer=bonds))
+                graph = mol_to_bigraph(mol, node_featurizer=atoms, edge_featurizer=bonds)
+                if graph.num_edges() == 0:  # a molecule without bonds gets no edge features: dgl.batch needs them
+                    graph.edata["feat"] = torch.zeros(0, bonds.feat_size())
+                graphs.append(graph)
                 kept.append(index)
             if (index + 1) % PROGRESS_EVERY == 0:
                 logger.info("featurised %d of %d molecules (%.0f s)", index + 1, len(smiles), time.monotonic() - started)

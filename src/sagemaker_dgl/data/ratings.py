@@ -44,7 +44,7 @@ import scipy.sparse as sp
 import torch
 
 from ..errors import DataFormatError
-from ._base import Dataset, RatingData, register_dataset, register_format
+from ._base import Dataset, RatingData, first_line, register_dataset, register_format
 from .download import download, extract_flat
 
 logger = logging.getLogger(__name__)
@@ -434,8 +434,7 @@ def _columns(header: List[str]) -> Optional[Tuple[int, int, int]]:
 
 
 def _first_row(path: Path) -> Tuple[str, List[str]]:
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        line = handle.readline().rstrip("\r\n")
+    line = first_line(path)
     sep = "\t" if path.suffix.lower() == ".tsv" or ("\t" in line and "," not in line) else ","
     return sep, [field.strip().strip('"') for field in line.split(sep)]
 

@@ -12,7 +12,13 @@ Hidden layers concatenate their heads; the output layer averages its ``num_out_h
 The first layer's projection :math:`W x` runs in :class:`InputProjection` so that sparse
 features stay sparse; its ``GATConv`` then skips its own (identity) projection.
 
-Shapes: features ``(N, in_feats)`` (dense or sparse COO) -> logits ``(N, num_classes)``.
+For graph prediction (:class:`GATGraphPredictor`) the layers are DGL-LifeSci's ``GAT`` over each
+graph of a batch (self loops added; the last layer averages its heads, the others concatenate
+them), then the readout and MLP of :class:`~sagemaker_dgl.models._graph.GraphPredictor`. The
+defaults are DGL-LifeSci's ``GAT_canonical_Tox21`` configuration.
+
+Shapes: features ``(N, in_feats)`` (dense or sparse COO) -> logits ``(N, num_classes)``; for graph
+prediction a batched graph -> ``(B, num_targets)``.
 """
 import torch.nn.functional as F
 from dgl.nn import GATConv
@@ -20,15 +26,25 @@ from torch import nn
 
 from ..config.groups import hyperparameter
 from ._base import InputProjection, NodeEncoderHyperparameters, NodeModel
+from ._graph import GraphPredictor, GraphPredictorHyperparameters
 from ._registry import register_model
 
 
-class GATHyperparameters(NodeEncoderHyperparameters):
+class AttentionHyperparameters(NodeEncoderHyperparameters):
+    """What every GAT layer has."""
+
     num_heads: int = hyperparameter(8, "Attention heads in hidden layers.", gt=0)
-    num_out_heads: int = hyperparameter(1, "Attention heads in the output layer (averaged).", gt=0)
     attn_dropout: float = hyperparameter(0.6, "Dropout on attention coefficients.", ge=0.0, lt=1.0)
     negative_slope: float = hyperparameter(0.2, "LeakyReLU slope in the attention.", ge=0.0)
-    residual: bool = hyperparameter(False, "Residual connections after the first layer.")
+    residual: bool = hyperparameter(False, "Residual connections (node classification: after the first layer).")
+
+
+class GATHyperparameters(AttentionHyperparameters):
+    num_out_heads: int = hyperparameter(1, "Attention heads in the output layer (averaged).", gt=0)
+
+
+class GATGraphPredictorHyperparameters(AttentionHyperparameters, GraphPredictorHyperparameters):
+    """GAT layers (each with ``num_heads`` heads, the last one averaged), the readout and the MLP."""
 
 
 @register_model("gat", tasks=("node_classification",), hyperparameters=GATHyperparameters,
@@ -82,3 +98,34 @@ class GAT(NodeModel):
         if index == len(self.layers) - 1:
             return h.mean(dim=1)
         return F.elu(h).flatten(1)
+
+
+@register_model("gat", tasks=("graph_prediction",), hyperparameters=GATGraphPredictorHyperparameters,
+                defaults=dict(hidden_size=128, num_layers=1, num_heads=4, dropout=0.06, attn_dropout=0.06,
+                              negative_slope=0.57, residual=True, readout="weighted_sum_and_max",
+                              predictor_hidden_size=32, lr=0.001, batch_size=128, epochs=300,
+                              early_stopping_patience=30))
+class GATGraphPredictor(GraphPredictor):
+    """DGL-LifeSci's GAT layers, a readout and an MLP, for graph prediction.
+
+    Args:
+        in_feats: node feature size.
+        num_targets: outputs per graph.
+        hidden_size, num_layers, num_heads, dropout, attn_dropout, negative_slope, residual, readout,
+            predictor_hidden_size: see :class:`GATGraphPredictorHyperparameters`.
+    """
+
+    needs_self_loops = True
+
+    def __init__(self, in_feats: int, num_targets: int, hidden_size: int, num_layers: int, num_heads: int,
+                 dropout: float, attn_dropout: float, negative_slope: float, residual: bool, readout: str,
+                 predictor_hidden_size: int):
+        from dgllife.model.gnn import GAT as LifeSciGAT
+
+        super().__init__(hidden_size, num_targets, dropout, readout, predictor_hidden_size)
+        self.gnn = LifeSciGAT(in_feats, [hidden_size] * num_layers, num_heads=[num_heads] * num_layers,
+                              feat_drops=[dropout] * num_layers, attn_drops=[attn_dropout] * num_layers,
+                              alphas=[negative_slope] * num_layers, residuals=[residual] * num_layers)
+
+    def node_states(self, graph, features):
+        return self.gnn(graph, features)

@@ -16,14 +16,18 @@ the whole graph's degrees (:func:`attach_full_degrees`), edge weights make it us
 the share of neighbours sampled: an unbiased estimate of the full layer during training, and
 the exact layer when every neighbour is kept (evaluation).
 
-For graph prediction (:class:`GCNGraphPredictor`) the layers run on each graph of a batch, with a
-residual connection and batch normalisation after each (as DGL-LifeSci's ``GCN``), then the
-readout and MLP of :class:`~sagemaker_dgl.models._graph.GraphPredictor`.
+For graph prediction (:class:`GCNGraphPredictor`) the layers are DGL-LifeSci's ``GCN`` over each
+graph of a batch (self loops added): ``gcn_norm`` chooses the normalisation of the neighbour sum
+(``none``, DGL-LifeSci's default: :math:`\\sum_{u \\in \\mathcal{N}(v) \\cup \\{v\\}} h_u W`; ``both``, the
+paper's; ``right``, the mean), then ReLU and dropout, optionally a residual connection
+(:math:`+\\,\\mathrm{ReLU}(h W_r)`) and batch norm; then the readout and MLP of
+:class:`~sagemaker_dgl.models._graph.GraphPredictor`. The defaults are DGL-LifeSci's
+``GCN_canonical_Tox21`` configuration.
 
 Shapes: features ``(N, in_feats)`` (dense or sparse COO) -> logits ``(N, num_classes)``; for graph
 prediction a batched graph -> ``(B, num_targets)``.
 """
-from typing import Optional
+from typing import Literal, Optional
 
 import torch
 import torch.nn.functional as F
@@ -31,6 +35,7 @@ from dgl import DGLGraph
 from dgl.nn import GraphConv
 from torch import nn
 
+from ..config.groups import hyperparameter
 from ._base import FULL_DEGREES, InputProjection, NodeEncoderHyperparameters, NodeModel
 from ._graph import GraphPredictor, GraphPredictorHyperparameters
 from ._registry import register_model
@@ -66,34 +71,44 @@ class GCN(NodeModel):
         return h if index == len(self.layers) - 1 else F.relu(h)
 
 
-@register_model("gcn", tasks=("graph_prediction",), hyperparameters=GraphPredictorHyperparameters,
-                defaults=dict(hidden_size=64, num_layers=2, dropout=0.0, lr=0.001, epochs=100))
+class GCNGraphPredictorHyperparameters(GraphPredictorHyperparameters):
+    """The GCN layers' options for graph prediction."""
+
+    gcn_norm: Literal["none", "both", "right"] = hyperparameter(
+        "none", "Normalisation of each layer's sum over the neighbours (self loop included): none (the sum, "
+        "DGL-LifeSci's default), both (the paper's symmetric one) or right (the mean).",
+    )
+    residual: bool = hyperparameter(False, "A linear residual connection around each layer.")
+    batch_norm: bool = hyperparameter(False, "Batch normalisation after each layer.")
+
+
+@register_model("gcn", tasks=("graph_prediction",), hyperparameters=GCNGraphPredictorHyperparameters,
+                defaults=dict(hidden_size=64, num_layers=3, dropout=0.18, readout="weighted_sum_and_max",
+                              predictor_hidden_size=16, lr=0.0009, weight_decay=1.5e-5, batch_size=32, epochs=300,
+                              early_stopping_patience=30))
 class GCNGraphPredictor(GraphPredictor):
-    """GCN layers with residual connections and batch norm, a readout and an MLP, for graph prediction.
+    """DGL-LifeSci's GCN layers, a readout and an MLP, for graph prediction.
 
     Args:
         in_feats: node feature size.
         num_targets: outputs per graph.
-        hidden_size, num_layers, dropout, readout, predictor_hidden_size: see
-            :class:`~sagemaker_dgl.models._graph.GraphPredictorHyperparameters`.
+        hidden_size, num_layers, dropout, readout, predictor_hidden_size, gcn_norm, residual, batch_norm: see
+            :class:`GCNGraphPredictorHyperparameters`.
     """
 
     needs_self_loops = True
 
     def __init__(self, in_feats: int, num_targets: int, hidden_size: int, num_layers: int, dropout: float,
-                 readout: str, predictor_hidden_size: int):
+                 readout: str, predictor_hidden_size: int, gcn_norm: str, residual: bool, batch_norm: bool):
+        from dgllife.model.gnn import GCN as LifeSciGCN
+
         super().__init__(hidden_size, num_targets, dropout, readout, predictor_hidden_size)
-        sizes = [in_feats] + [hidden_size] * num_layers
-        self.layers = nn.ModuleList(GraphConv(a, b, allow_zero_in_degree=True) for a, b in zip(sizes[:-1], sizes[1:]))
-        self.residuals = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
-        self.norms = nn.ModuleList(nn.BatchNorm1d(hidden_size) for _ in range(num_layers))
-        self.dropout = nn.Dropout(dropout)
+        self.gnn = LifeSciGCN(in_feats, [hidden_size] * num_layers, gnn_norm=[gcn_norm] * num_layers,
+                              activation=[F.relu] * num_layers, residual=[residual] * num_layers,
+                              batchnorm=[batch_norm] * num_layers, dropout=[dropout] * num_layers)
 
     def node_states(self, graph, features):
-        h = features
-        for layer, residual, norm in zip(self.layers, self.residuals, self.norms):
-            h = self.dropout(norm(F.relu(layer(graph, h)) + F.relu(residual(h))))
-        return h
+        return self.gnn(graph, features)
 
 
 def full_graph_weights(block: DGLGraph) -> Optional[torch.Tensor]:

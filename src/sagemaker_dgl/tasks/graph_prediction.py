@@ -11,16 +11,19 @@ the metrics and the objective:
 
 Splits: ``split=random`` draws ``train_fraction`` and ``val_fraction`` of the graphs (seeded);
 the rest is the test split. Training takes shuffled mini-batches of ``batch_size`` graphs
-(``dgl.batch``); evaluation runs over each split in batches.
+(``dgl.batch``), without a last batch of one graph (the batch norms need two); evaluation runs
+over each split in batches.
 """
 import contextlib
 import io
 import logging
 import math
+from pathlib import Path
 from typing import Dict, List, Literal, Optional, Sequence
 
 import dgl
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from pydantic import model_validator
@@ -150,6 +153,7 @@ class GraphPrediction(Task):
         self.in_feats = self.graphs[0].ndata["feat"].shape[1]
         self.labels = data.labels.float()
         self.ids = self._split()
+        self._eval_batches: Dict[str, list] = {}
         train = self.labels[self.ids["train"]]
         if self.kind == "binary":
             positives = (train == 1).sum(0).float()
@@ -180,6 +184,9 @@ class GraphPrediction(Task):
             parts = random_split(torch.arange(len(self.graphs)), {"train": task.train_fraction,
                                                                   "val": task.val_fraction},
                                  self.hp.common.seed, rest="test")
+        if len(parts["train"]) == 1:
+            raise ConfigError(f"the train split of {len(self.graphs)} graphs holds one graph; the models' batch norms "
+                              "need two or more: raise train_fraction or give more graphs")
         for split in SPLITS:
             if len(parts[split]) == 0:
                 raise ConfigError(f"the {split} split of {len(self.graphs)} graphs is empty; change train_fraction "
@@ -190,7 +197,8 @@ class GraphPrediction(Task):
     def train_batches(self, epoch):
         ids = self.ids["train"][torch.randperm(len(self.ids["train"]))]
         size = self.hp.task.batch_size
-        return (ids[start : start + size] for start in range(0, len(ids), size))
+        starts = range(0, len(ids) - 1, size)  # no last batch of one graph: the batch norms need two
+        return (ids[start : start + size] for start in starts)
 
     def _batch(self, ids: torch.Tensor):
         graph = dgl.batch([self.graphs[i] for i in ids.tolist()]).to(self.device)
@@ -214,14 +222,15 @@ class GraphPrediction(Task):
         return (losses * known).sum() / known.sum().clamp(min=1)
 
     # --- Evaluation ---
+    def _outputs(self, model, split: str) -> torch.Tensor:
+        """The model's outputs for the graphs of ``split``, over evaluation batches built once."""
+        if split not in self._eval_batches:
+            ids, size = self.ids[split], self.hp.task.batch_size
+            self._eval_batches[split] = [self._batch(ids[start : start + size])[:2] for start in range(0, len(ids), size)]
+        return torch.cat([model(graph, features) for graph, features in self._eval_batches[split]])
+
     def evaluate(self, model, split):
-        outs, labels = [], []
-        ids = self.ids[split]
-        for start in range(0, len(ids), self.hp.task.batch_size):
-            graph, features, batch_labels = self._batch(ids[start : start + self.hp.task.batch_size])
-            outs.append(model(graph, features))
-            labels.append(batch_labels)
-        out, labels = torch.cat(outs), torch.cat(labels)
+        out, labels = self._outputs(model, split), self.labels[self.ids[split]].to(self.device)
         metrics = {f"{split}_loss": self._loss(out, labels).item()}
         if self.kind == "multiclass":
             metrics[f"{split}_accuracy"] = (out.argmax(1) == labels[:, 0].long()).float().mean().item()
@@ -238,6 +247,27 @@ class GraphPrediction(Task):
             metrics[f"{split}_rmse"] = error.pow(2).mean().sqrt().item()
             metrics[f"{split}_mae"] = error.abs().mean().item()
         return metrics
+
+    def write_outputs(self, model, directory: Path):
+        """``test_predictions.csv``: each test graph (its index in the data set, and its SMILES for
+        molecules) with its labels and the model's predictions."""
+        ids = self.ids["test"]
+        out = self._outputs(model, "test").cpu()
+        table = pd.DataFrame({"graph": ids.numpy()})
+        if self.data.smiles is not None:
+            table["smiles"] = [self.data.smiles[i] for i in ids.tolist()]
+        labels = self.labels[ids]
+        if self.kind == "multiclass":
+            table["label"] = [self.data.classes[i] for i in labels[:, 0].long().tolist()]
+            table["predicted"] = [self.data.classes[i] for i in out.argmax(1).tolist()]
+        else:
+            values = torch.sigmoid(out) if self.kind == "binary" else out * self.std + self.mean
+            suffix = "probability" if self.kind == "binary" else "predicted"
+            for column, name in enumerate(self.data.target_names):
+                table[name] = labels[:, column].numpy()
+                table[f"{name}_{suffix}"] = values[:, column].numpy().round(6)
+        table.to_csv(directory / "test_predictions.csv", index=False)
+        return {"test_predictions": "test_predictions.csv"}
 
 
 def scaffold_split(data: GraphSetData, train_fraction: float, val_fraction: float) -> Dict[str, torch.Tensor]:
