@@ -115,6 +115,15 @@ def wait_for_quiet(max_busy: Optional[float], timeout: float = 600.0) -> float:
     return busy
 
 
+def add_quiet_arguments(parser) -> None:
+    """The options :func:`run_quietly` reads: ``--max-busy``, ``--retries``, ``--quiet-timeout``."""
+    parser.add_argument("--max-busy", type=float,
+                        help="before each run, wait until other processes keep fewer than this many cores busy; "
+                        "run again (see --retries) when they used more while it ran")
+    parser.add_argument("--retries", type=int, default=2, help="extra attempts for a run disturbed by others")
+    parser.add_argument("--quiet-timeout", type=float, default=300.0, help="longest wait for quiet, seconds")
+
+
 def run_quietly(command: List[str], tag: str, log_dir: Path, args, env: Optional[Dict[str, str]] = None,
                 cwd: Optional[Path] = None):
     """Run ``command`` after waiting for a quiet machine, again (up to ``args.retries`` times) when

@@ -38,7 +38,7 @@ from typing import Dict, List
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from _measure import fmt, machine_facts, median_or_none, run_quietly  # noqa: E402
+from _measure import add_quiet_arguments, fmt, machine_facts, median_or_none, run_quietly  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "tox21"
 
@@ -117,9 +117,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, help="cap the epochs of every run (default: each one's own)")
     parser.add_argument("--warmup", type=int, default=2, help="epochs left out of the medians")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS") or 2))
-    parser.add_argument("--max-busy", type=float, help="wait until others use fewer cores; rerun a disturbed run")
-    parser.add_argument("--retries", type=int, default=2)
-    parser.add_argument("--quiet-timeout", type=float, default=300.0)
+    add_quiet_arguments(parser)
     parser.add_argument("--out", type=Path, default=HERE / "out" / "tox21")
     parser.add_argument("overrides", nargs="*", help="our jobs' hyperparameters key=value on top of the defaults")
     args = parser.parse_args(argv)

@@ -41,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from _cora import start_profiler  # noqa: E402
-from _measure import fmt, machine_facts, median_or_none, run_quietly  # noqa: E402
+from _measure import add_quiet_arguments, fmt, machine_facts, median_or_none, run_quietly  # noqa: E402
 
 IMPLEMENTATIONS = ("ours-job", "ours-train", "ours-inproc", "dgl", "dgl-indrop", "pyg")
 
@@ -302,11 +302,7 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs of each implementation; seed = 0..repeats-1")
     parser.add_argument("--warmup", type=int, default=10, help="epochs left out of the median")
     parser.add_argument("--threads", type=int, help="OMP_NUM_THREADS for every run (default: torch's choice)")
-    parser.add_argument("--max-busy", type=float,
-                        help="before each run, wait until other processes keep fewer than this many cores busy; "
-                        "run again (see --retries) when they used more while it ran")
-    parser.add_argument("--retries", type=int, default=2, help="extra attempts for a run disturbed by others")
-    parser.add_argument("--quiet-timeout", type=float, default=300.0, help="longest wait for quiet, seconds")
+    add_quiet_arguments(parser)
     parser.add_argument("--pyg-python", default=str(HERE / ".venv-pyg" / "bin" / "python"))
     parser.add_argument("--out", type=Path, default=HERE / "out" / "cora")
     # worker mode (used by the driver itself)

@@ -60,7 +60,7 @@ from typing import Dict, List, Optional
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from _measure import fmt, machine_facts, median_or_none, run_quietly  # noqa: E402
+from _measure import add_quiet_arguments, fmt, machine_facts, median_or_none, run_quietly  # noqa: E402
 
 DATA = {"aifb": REPO.parent / "shared" / "data" / "aifb", "mutag": REPO.parent / "shared" / "data" / "mutag"}
 IMPLEMENTATIONS = ("ours", "ours-emb", "dgl", "dgl-dataset")
@@ -252,11 +252,7 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=5, help="epochs left out of the median (default: 5, so 6-50)")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS") or 2),
                         help="OMP_NUM_THREADS and torch threads of every run (default: $OMP_NUM_THREADS, else 2)")
-    parser.add_argument("--max-busy", type=float,
-                        help="before each run, wait until other processes keep fewer than this many cores busy; "
-                        "run again (see --retries) when they used more while it ran")
-    parser.add_argument("--retries", type=int, default=2, help="extra attempts for a run disturbed by others")
-    parser.add_argument("--quiet-timeout", type=float, default=300.0, help="longest wait for quiet, seconds")
+    add_quiet_arguments(parser)
     parser.add_argument("--out", type=Path, default=HERE / "out" / "rgcn")
     args = parser.parse_args(argv)
     if "-" in args.seeds and "," not in args.seeds:
