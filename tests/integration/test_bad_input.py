@@ -283,12 +283,16 @@ CASES.update({
                                    lambda tmp: {"train": tu_with_an_edge_to_the_last_node(tmp)},
                                    ["CYCLES_A.txt line 2: edge 1, ", "joins node 1 of graph 1 and node",
                                     "of graph 10; CYCLES_graph_indicator.txt and the edge list disagree"]),
+    "graph set whose train split is one graph": (
+        {"model": "gin", "train_fraction": "0.03", "val_fraction": "0.5"},
+        lambda tmp: {"train": write_tu(tmp / "tu", num_graphs=40)},
+        ["the train split of 40 graphs holds one graph", "raise train_fraction"]),
     "gin for node classification": ({"task": "node_classification", "model": "gin"}, None,
                                     ["model 'gin' does not do task 'node_classification'"]),
     "molecule CSV without a SMILES column": (
         {"model": "gin", "data_format": "molecules_csv"},
         lambda tmp: {"train": table_channel(tmp, "structure,active\nCCO,1\nCCN,0\n")},
-        ["molecules.csv has no a SMILES column", "its columns are: structure, active", "smiles_column"]),
+        ["molecules.csv has no SMILES column", "its columns are: structure, active", "smiles_column"]),
     "molecule target that is not a number": (
         {"model": "gin", "task_columns": "active"},
         lambda tmp: {"train": table_channel(tmp, "smiles,active\nCCO,1\nCCN,yes\n")},

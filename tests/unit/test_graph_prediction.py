@@ -8,7 +8,7 @@ import torch
 
 from sagemaker_dgl.config import Hyperparameters
 from sagemaker_dgl.data import FORMATS, GraphSetData, read_channel
-from sagemaker_dgl.errors import DataFormatError
+from sagemaker_dgl.errors import ConfigError, DataFormatError
 from sagemaker_dgl.models import create_model
 from sagemaker_dgl.tasks import TASKS
 from sagemaker_dgl.tasks.graph_prediction import roc_auc_per_task
@@ -132,3 +132,16 @@ def test_dgl_csv_graph_sets_are_told_apart_from_a_single_csv_graph(tmp_path):
     (graphs / "graphs.csv").write_text("graph_id,kind\n" + "".join(f"{i},x\n" for i in range(6)))
     with pytest.raises(DataFormatError, match="graphs.csv has no 'label' column"):
         read_channel(graphs, "auto", None)
+
+
+def test_training_batches_never_hold_one_graph_and_a_train_split_of_one_fails(tmp_path):
+    """The predictor's batch norm fails on a batch of one graph (DGL-LifeSci's loop skips it too)."""
+    data = read_channel(write_tu(tmp_path / "tu", num_graphs=40), "auto", None)
+    hp = Hyperparameters.from_sagemaker({"model": "gin", "task": "graph_prediction", "batch_size": 31})
+    task = TASKS.get("graph_prediction")(hp, data, {}, torch.device("cpu"))
+    assert len(task.ids["train"]) == 32
+    assert [len(batch) for batch in task.train_batches(0)] == [31]
+    hp = Hyperparameters.from_sagemaker({"model": "gin", "task": "graph_prediction", "train_fraction": 0.03,
+                                         "val_fraction": 0.5})
+    with pytest.raises(ConfigError, match="the train split of 40 graphs holds one graph"):
+        TASKS.get("graph_prediction")(hp, data, {}, torch.device("cpu"))

@@ -64,7 +64,7 @@ def test_bad_targets_and_missing_columns_name_what_is_wrong(tmp_path):
     none = write_molecules(tmp_path / "none", ["CCO,1", "CCN,0"], header="structure,active")
     with pytest.raises(DataFormatError, match="data.csv|molecules.csv has the columns structure,active"):
         read_channel(none, "auto", None)
-    with pytest.raises(DataFormatError, match="molecules.csv has no a SMILES column .*its columns are: structure, active"):
+    with pytest.raises(DataFormatError, match="molecules.csv has no SMILES column .*its columns are: structure, active"):
         read_channel(none, "molecules_csv", None)
     assert len(read_channel(none, "molecules_csv", None, options={"smiles_column": "structure"}).graphs) == 2
 

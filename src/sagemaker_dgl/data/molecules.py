@@ -78,7 +78,8 @@ def load_molecules(directory: Path, name: Optional[str] = None, smiles_column: O
         raise DataFormatError(f"{path.name} has no rows")
     column = smiles_column or _smiles_column(list(table.columns))
     if column is None or column not in table.columns:
-        wanted = f"column {smiles_column!r} (smiles_column)" if smiles_column else "a SMILES column (smiles, SMILES, mol)"
+        wanted = f"column {smiles_column!r} (smiles_column)" if smiles_column else \
+            f"SMILES column (one named {', '.join(SMILES_NAMES)}, in any case)"
         raise DataFormatError(f"{path.name} has no {wanted}; its columns are: {', '.join(table.columns)}. Set "
                               "hyperparameter smiles_column to the one that holds the SMILES strings")
     targets = _target_columns(table, column, task_columns, path.name)
