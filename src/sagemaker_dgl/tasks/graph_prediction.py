@@ -229,6 +229,10 @@ class GraphPrediction(Task):
             self._eval_batches[split] = [self._batch(ids[start : start + size])[:2] for start in range(0, len(ids), size)]
         return torch.cat([model(graph, features) for graph, features in self._eval_batches[split]])
 
+    def _in_units(self, out: torch.Tensor) -> torch.Tensor:
+        """Regression outputs in the targets' units (the model predicts standardised values)."""
+        return out * self.std.to(out.device) + self.mean.to(out.device)
+
     def evaluate(self, model, split):
         out, labels = self._outputs(model, split), self.labels[self.ids[split]].to(self.device)
         metrics = {f"{split}_loss": self._loss(out, labels).item()}
@@ -241,7 +245,7 @@ class GraphPrediction(Task):
             if split == "test":
                 metrics.update({f"test_roc_auc_{name}": value for name, value in zip(self.data.target_names, per_task)})
         else:
-            values = out * self.std.to(out.device) + self.mean.to(out.device)
+            values = self._in_units(out)
             known = ~torch.isnan(labels)
             error = (values - torch.nan_to_num(labels))[known]
             metrics[f"{split}_rmse"] = error.pow(2).mean().sqrt().item()
@@ -261,7 +265,7 @@ class GraphPrediction(Task):
             table["label"] = [self.data.classes[i] for i in labels[:, 0].long().tolist()]
             table["predicted"] = [self.data.classes[i] for i in out.argmax(1).tolist()]
         else:
-            values = torch.sigmoid(out) if self.kind == "binary" else out * self.std + self.mean
+            values = torch.sigmoid(out) if self.kind == "binary" else self._in_units(out)
             suffix = "probability" if self.kind == "binary" else "predicted"
             for column, name in enumerate(self.data.target_names):
                 table[name] = labels[:, column].numpy()
