@@ -1,6 +1,6 @@
-"""Plots written to /opt/ml/output/data: learning curves and a 2-D view of node embeddings."""
+"""Plots written to /opt/ml/output/data: learning curves, a 2-D view of node embeddings, drawn graphs."""
 from pathlib import Path
-from typing import Dict, List
+from typing import Any, Dict, List
 
 import torch
 
@@ -50,6 +50,23 @@ def plot_embeddings(embeddings: torch.Tensor, labels: torch.Tensor, path: Path, 
     fig, axis = plt.subplots(figsize=(6, 6))
     axis.scatter(xy[:, 0], xy[:, 1], c=labels[:max_points].clamp(min=-1), s=4, cmap="tab10")
     axis.set_title("node embeddings (PCA)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_graphs(graphs: List[Any], titles: List[str], path: Path, columns: int = 4) -> None:
+    """Drawings of a few graphs (networkx graphs), one panel each, in a grid."""
+    import networkx as nx
+
+    plt = _pyplot()
+    rows = max(1, -(-len(graphs) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(3 * columns, 3 * rows), squeeze=False)
+    for axis in axes.flat:
+        axis.axis("off")
+    for axis, graph, title in zip(axes.flat, graphs, titles):
+        nx.draw_kamada_kawai(graph, ax=axis, node_size=60, node_color="tab:blue", edge_color="0.4")
+        axis.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

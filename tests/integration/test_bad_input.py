@@ -287,6 +287,8 @@ CASES.update({
         {"model": "gin", "train_fraction": "0.03", "val_fraction": "0.5"},
         lambda tmp: {"train": write_tu(tmp / "tu", num_graphs=40)},
         ["the train split of 40 graphs holds one graph", "raise train_fraction"]),
+    "graph family that does not exist": ({"model": "dgmg", "graph_family": "cycle"}, None,
+                                         ["unknown graph family 'cycle'", "choose one of: cycles", "'graph_family'"]),
     "gin for node classification": ({"task": "node_classification", "model": "gin"}, None,
                                     ["model 'gin' does not do task 'node_classification'"]),
     "molecule CSV without a SMILES column": (

@@ -8,7 +8,7 @@ import torch
 import sagemaker_dgl
 from sagemaker_dgl import artifacts
 from sagemaker_dgl.config import Hyperparameters
-from sagemaker_dgl.data import GraphData, GraphSetData, HeteroGraphData, RatingData, TripleData
+from sagemaker_dgl.data import GraphData, GraphFamilyData, GraphSetData, HeteroGraphData, RatingData, TripleData
 from sagemaker_dgl.errors import SageMakerDGLError
 from sagemaker_dgl.models import MODELS, create_model
 from sagemaker_dgl.tasks import TASKS
@@ -100,12 +100,24 @@ def graph_prediction_predictions(task, model, predictor):
     return expected, predictor.predict_proba([task.data.graphs[i] for i in ids.tolist()])
 
 
+def graph_generation_predictions(task, model, predictor):
+    """The edges of seeded samples from the model and from the predictor (one row per sample)."""
+    from sagemaker_dgl.tasks.graph_generation import draw_samples
+
+    def edges(samples):  # per sample: nodes, edges, and a checksum of the edge list (-1: did not stop)
+        return torch.tensor([[s.number_of_nodes(), s.number_of_edges(), sum(31 * u + v for u, v in s.edges())]
+                             if s is not None else [-1, -1, -1] for s in samples])
+
+    return edges(draw_samples(model, 4, task.hp.task.max_steps, seed=5)), edges(predictor.sample(4, seed=5))
+
+
 #: A small dataset and a comparison per task: a new task adds its entry here.
 EXAMPLES = {"node_classification": (node_classification_example, node_classification_predictions),
             "entity_classification": (entity_classification_example, entity_classification_predictions),
             "link_prediction": (link_prediction_example, link_prediction_predictions),
             "rating_prediction": (rating_prediction_example, rating_prediction_predictions),
-            "graph_prediction": (graph_prediction_example, graph_prediction_predictions)}
+            "graph_prediction": (graph_prediction_example, graph_prediction_predictions),
+            "graph_generation": (GraphFamilyData, graph_generation_predictions)}
 
 
 def test_every_task_has_an_example():

@@ -72,7 +72,7 @@ def test_out_of_range_names_the_bound():
 
 
 def test_unknown_model_lists_choices():
-    with pytest.raises(ConfigError, match=r"unknown model 'gcnn'; choose one of: complex, distmult, gat, gcmc, gcn, .*'gcn'"):
+    with pytest.raises(ConfigError, match=r"unknown model 'gcnn'; choose one of: complex, dgmg, distmult, gat, gcmc, gcn, .*'gcn'"):
         parse(model="gcnn")
 
 

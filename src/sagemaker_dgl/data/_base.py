@@ -31,6 +31,15 @@ class GraphData:
 
 
 @dataclass
+class GraphFamilyData:
+    """No files: graph generation draws its training graphs from the synthetic family that
+    ``graph_family`` names (:mod:`~sagemaker_dgl.data.graph_families`)."""
+
+    name: str = "synthetic_graphs"
+    info: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class HeteroGraphData:
     """A multi-relational graph (an RDF graph) whose labelled entities carry a class.
 
