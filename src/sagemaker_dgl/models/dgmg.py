@@ -76,7 +76,7 @@ def propagate_over_edges(prop, graph) -> None:
 
 
 @register_model("dgmg", tasks=("graph_generation",), hyperparameters=DGMGHyperparameters,
-                defaults=dict(lr=5e-4, max_grad_norm=0.25, epochs=20))
+                defaults=dict(lr=5e-4, max_grad_norm=0.25, epochs=20, eval_every=2))
 class DGMG(nn.Module):
     """DGMG over graphs with ``num_node_types`` node and ``num_edge_types`` edge types.
 
