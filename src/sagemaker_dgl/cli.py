@@ -11,16 +11,16 @@
 - ``sagemaker-dgl download NAME DIR``: fetch a named dataset (checksummed) into a folder that can
   be passed as channel ``train``.
 - ``sagemaker-dgl hyperparameters``: print the hyperparameter tables (Markdown).
+
+The module imports only what ``train`` needs before its stop handlers are in place (a stop in
+the first tenth of a second must leave a reason too); the other modules are imported where used.
 """
-import argparse
-import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import List, Optional
+
+from . import signals
 
 CONFIG_FILES = ("hyperparameters.json", "inputdataconfig.json", "resourceconfig.json")
 TRAINING_MODULE = "sagemaker_dgl.training:main"
@@ -28,15 +28,15 @@ TRAINING_MODULE = "sagemaker_dgl.training:main"
 
 def train() -> None:
     """Console script ``train``: the toolkit's trainer, with the checks and exit codes above."""
-    from . import signals
-
     base_dir = Path(os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml"))
     output_dir = base_dir / "output"
     code = 1
     with signals.stop_signals():
+        from .errors import JobInterrupted
+
         try:
             code = _run_toolkit(base_dir)
-        except signals.JobInterrupted as error:  # a stop before the toolkit's own error handling began
+        except JobInterrupted as error:  # a stop before the toolkit's own error handling began
             _report_failure(output_dir, str(error))
     if signals.received is not None:
         code = 128 + signals.received
@@ -76,6 +76,8 @@ def _run_toolkit(base_dir: Path) -> int:
 
 def _unwritable(directory: Path) -> Optional[str]:
     """Why ``directory`` cannot take files (created when missing), or None."""
+    import tempfile
+
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=directory):
@@ -108,6 +110,8 @@ def _report_stop(output_dir: Path, signal_name: str) -> None:
 
 def _config_problem(config_dir: Path) -> Optional[str]:
     """A one-line description of the first missing or malformed config file, else None."""
+    import json
+
     for name in CONFIG_FILES:
         path = config_dir / name
         if not path.exists():
@@ -145,6 +149,9 @@ def lay_out_job(base_dir: Path, hyperparameters: dict, channels: dict, host: str
     :class:`LayoutError`) a non-empty folder without the marker unless ``force``, a channel
     folder that does not exist, and a channel that lies inside ``base_dir`` (it would be deleted).
     """
+    import json
+    import shutil
+
     base_dir = Path(base_dir).resolve()
     sources = {name: Path(source).resolve() for name, source in channels.items()}
     for name, source in sources.items():
@@ -194,6 +201,8 @@ def _download(name: str, directory: Path) -> None:
 
 
 def _key_value(text: str) -> tuple:
+    import argparse
+
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
@@ -202,6 +211,9 @@ def _key_value(text: str) -> tuple:
 
 def main(argv: Optional[List[str]] = None) -> None:
     """Console script ``sagemaker-dgl``."""
+    import argparse
+    import subprocess
+
     parser = argparse.ArgumentParser(prog="sagemaker-dgl", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     local = commands.add_parser("local", help="run a training job in a local /opt/ml-shaped folder")

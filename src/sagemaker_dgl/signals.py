@@ -8,19 +8,16 @@ command then exits 128 + the signal number (143, 130). A user script started by 
 ``logging`` module swallows one raised while it writes a line), and one raised inside an import
 can cross C++ code (torch's extension imports Python modules from C++, and pybind11 aborts the
 process on it), so the handler only records a stop that lands during an import, and the job
-calls :func:`check` between its stages. Inside the training loop a stop is instead one flag
+calls :func:`check` between its stages. The module imports nothing slow (``logging`` and the
+toolkit's errors are imported when first needed), so that ``train`` installs its handlers within
+milliseconds of the interpreter starting. Inside the training loop a stop is instead one flag
 (:func:`stop_flag`) that the loop checks after each epoch, to save a checkpoint first.
 """
-import logging
 import signal
 import sys
 import threading
 from contextlib import contextmanager
 from typing import Iterator, Optional
-
-from .errors import JobInterrupted
-
-logger = logging.getLogger(__name__)
 
 #: The stop signal received since :func:`stop_signals` began, if any.
 received: Optional[int] = None
@@ -86,6 +83,8 @@ def name(signum: int) -> str:
 def check() -> None:
     """Raise :class:`JobInterrupted` if a stop signal arrived outside the training loop."""
     if received is not None:
+        from .errors import JobInterrupted
+
         raise JobInterrupted(
             f"stopped by {name(received)} outside the training loop (during start-up, data loading, evaluation, "
             "saving or a user script): no checkpoint was written for this stop; start the job again"
@@ -112,4 +111,6 @@ def stop_flag() -> Iterator[threading.Event]:
         for signum, old in previous.items():
             signal.signal(signum, old)
         if event.is_set():
-            logger.warning("%s received: stopped after the running epoch", name(received))
+            import logging
+
+            logging.getLogger(__name__).warning("%s received: stopped after the running epoch", name(received))
