@@ -1,4 +1,5 @@
-"""Plots written to /opt/ml/output/data: learning curves, a 2-D view of node embeddings, drawn graphs."""
+"""Plots written to /opt/ml/output/data: learning curves, a 2-D view of node embeddings, drawn graphs
+and molecules."""
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -70,3 +71,22 @@ def plot_graphs(graphs: List[Any], titles: List[str], path: Path, columns: int =
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def plot_molecules(smiles: List[str], path: Path, columns: int = 4) -> None:
+    """RDKit drawings of a few molecules (SMILES), their SMILES below each (a panel that says so
+    when there is none)."""
+    from rdkit import Chem
+    from rdkit.Chem import Draw
+
+    if not smiles:
+        plt = _pyplot()
+        fig, axis = plt.subplots(figsize=(4, 1))
+        axis.axis("off")
+        axis.text(0.5, 0.5, "no valid molecule to draw", ha="center", va="center")
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        return
+    image = Draw.MolsToGridImage([Chem.MolFromSmiles(text) for text in smiles], molsPerRow=columns,
+                                 subImgSize=(250, 250), legends=list(smiles))
+    image.save(path)

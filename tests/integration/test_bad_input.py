@@ -306,6 +306,14 @@ CASES.update({
                                   ["RDKit parsed none of the 2 SMILES strings"]),
 })
 
+# graph generation (molecules)
+CASES.update({
+    "SMILES file with no valid molecule": (
+        {"model": "dgmg", "data_format": "smiles_lines"},
+        lambda tmp: {"train": table_channel(tmp, "hello\nworld  two\n\n", name="train.txt")},
+        ["train.txt: no line holds a SMILES string RDKit can parse (2 lines tried)", "one molecule per line"]),
+})
+
 
 def test_ratings_of_users_and_items_absent_from_training_stay_in_the_test(tmp_path):
     """Not an error: GCMC predicts them from what it has (documented), and the job counts them."""

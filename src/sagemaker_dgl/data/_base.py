@@ -30,12 +30,26 @@ class GraphData:
     node_ids: Optional[np.ndarray] = None
 
 
+class GenerationData:
+    """What graph generation learns from: a synthetic family or a set of molecules."""
+
+
 @dataclass
-class GraphFamilyData:
+class GraphFamilyData(GenerationData):
     """No files: graph generation draws its training graphs from the synthetic family that
     ``graph_family`` names (:mod:`~sagemaker_dgl.data.graph_families`)."""
 
     name: str = "synthetic_graphs"
+    info: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class MoleculeSetData(GenerationData):
+    """Molecules to learn to generate: ``smiles['train']`` (and ``'valid'``, ``'test'`` when the
+    files are there), canonical SMILES of the molecules RDKit parsed."""
+
+    smiles: Dict[str, List[str]]
+    name: str
     info: Dict[str, Any] = field(default_factory=dict)
 
 

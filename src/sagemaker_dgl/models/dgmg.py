@@ -22,8 +22,8 @@ same sum, over an edge list with one ``index_add``, where the library's Python r
 makes DGL bucket nodes by degree on every call (about half of a training step on these small,
 growing graphs; a test checks that both give the same log-likelihood).
 
-Graphs here are ``networkx.MultiGraph`` objects with nodes ``0..n-1`` in generation order; the
-decisions for a graph add its nodes in that order and, for each node, its edges to earlier nodes
+Graphs here are ``networkx.MultiGraph`` objects with nodes ``0..n-1`` in generation order and a
+``type`` on each node and edge (an index: a molecule's atom and bond types); the decisions for a graph add its nodes in that order and, for each node, its edges to earlier nodes
 from the nearest one back (a cycle: the previous node, then the first), as DGL's example does.
 """
 import types
@@ -47,18 +47,43 @@ class DGMGHyperparameters(HyperparameterGroup):
     dropout: float = hyperparameter(0.0, "Dropout in the decision modules.", ge=0.0, lt=1.0)
 
 
-def decisions(graph: nx.MultiGraph) -> List[Tuple[int, int]]:
-    """DGL-LifeSci's action sequence (one node type, one edge type) that builds ``graph``: ``(0, 0)``
-    add a node, ``(0, 1)`` stop; ``(1, 0)`` add an edge, ``(1, 1)`` no more edges for this node;
-    ``(2, u)`` the edge's other end is node ``u``."""
+def decisions(graph: nx.MultiGraph, num_node_types: int = 1, num_edge_types: int = 1) -> List[Tuple[int, int]]:
+    """DGL-LifeSci's action sequence that builds ``graph`` (node and edge attribute ``type``,
+    default 0): ``(0, t)`` add a node of type ``t``, ``(0, num_node_types)`` stop; ``(1, t)`` add
+    an edge of type ``t``, ``(1, num_edge_types)`` no more edges for this node; ``(2, u)`` the
+    edge's other end is node ``u``."""
     actions = []
     for node in range(graph.number_of_nodes()):
-        actions.append((ADD_NODE, 0))
+        actions.append((ADD_NODE, graph.nodes[node].get("type", 0)))
         for earlier in sorted((u for u in graph.neighbors(node) if u < node), reverse=True):
-            actions += [(ADD_EDGE, 0), (CHOOSE_DESTINATION, earlier)] * graph.number_of_edges(node, earlier)
-        actions.append((ADD_EDGE, 1))
-    actions.append((ADD_NODE, 1))
+            for data in graph.get_edge_data(node, earlier).values():
+                actions += [(ADD_EDGE, data.get("type", 0)), (CHOOSE_DESTINATION, earlier)]
+        actions.append((ADD_EDGE, num_edge_types))
+    actions.append((ADD_NODE, num_node_types))
     return actions
+
+
+def typed_graph_env(num_node_types: int, num_edge_types: int):
+    """DGL-LifeSci's ``MoleculeEnv`` over type indices that also builds the graph as a networkx
+    ``MultiGraph`` (``env.graph``) with node and edge ``type`` attributes: the library's own
+    molecule needs RDKit element symbols as types, and ours carry a charge (``N+``). Defined on
+    first use: importing DGL-LifeSci's DGMG module takes seconds."""
+    from dgllife.model.model_zoo.dgmg import MoleculeEnv
+
+    class TypedGraphEnv(MoleculeEnv):
+        def reset(self, rdkit_mol=False):
+            super().reset(rdkit_mol=False)
+            self.graph = nx.MultiGraph()
+
+        def add_atom(self, type):
+            super().add_atom(type)
+            self.graph.add_node(self.graph.number_of_nodes(), type=type)
+
+        def add_bond(self, u, v, type, bi_direction=True):
+            super().add_bond(u, v, type, bi_direction)
+            self.graph.add_edge(u, v, type=type)
+
+    return TypedGraphEnv(list(range(num_node_types)), list(range(num_edge_types)))
 
 
 def propagate_over_edges(prop, graph) -> None:
@@ -93,19 +118,16 @@ class DGMG(nn.Module):
         self.dgmg = LifeSciDGMG(atom_types=list(range(num_node_types)), bond_types=list(range(num_edge_types)),
                                 node_hidden_size=hidden_size, num_prop_rounds=num_prop_rounds, dropout=dropout)
         self.dgmg.graph_prop.forward = types.MethodType(propagate_over_edges, self.dgmg.graph_prop)
+        self.dgmg.env = typed_graph_env(num_node_types, num_edge_types)
+        for agent in (self.dgmg.add_node_agent, self.dgmg.add_edge_agent, self.dgmg.choose_dest_agent):
+            agent.env = self.dgmg.env
 
     def forward(self, actions: List[Tuple[int, int]]) -> torch.Tensor:
         """The log-likelihood of the decision sequence ``actions``."""
         return self.dgmg(actions=actions, compute_log_prob=True)
 
     def sample(self, max_steps: int) -> Optional[nx.MultiGraph]:
-        """One graph drawn decision by decision; None when it has not stopped after ``max_steps``."""
+        """One graph drawn decision by decision (node and edge ``type`` attributes); None when it
+        has not stopped after ``max_steps``. A drawn edge that already exists is not added again."""
         self.dgmg(max_num_steps=max_steps)
-        if self.dgmg.step_count > max_steps:
-            return None
-        graph = self.dgmg.env.dgl_graph
-        source, destination = graph.edges()
-        sampled = nx.MultiGraph()
-        sampled.add_nodes_from(range(graph.num_nodes()))
-        sampled.add_edges_from((u, v) for u, v in zip(source.tolist(), destination.tolist()) if u > v)
-        return sampled
+        return None if self.dgmg.step_count > max_steps else self.dgmg.env.graph

@@ -1,9 +1,17 @@
 """Graph generation: learn a distribution over graphs and sample new ones (DGMG).
 
-Training graphs come from a synthetic family (``graph_family``; see
-:mod:`~sagemaker_dgl.data.graph_families`), drawn anew every epoch from a generator seeded by the
-job's seed and the epoch, so a resumed job trains on the graphs an uninterrupted one would. The
-loss is the negative log-likelihood of the decisions that build each graph, averaged over the
+The training graphs come from one of two sources:
+
+- a synthetic family (no channel; ``graph_family``, see :mod:`~sagemaker_dgl.data.graph_families`):
+  ``graphs_per_epoch`` graphs drawn anew every epoch from a generator seeded by the job's seed
+  and the epoch;
+- molecules (channel 'train' with one SMILES per line, see
+  :mod:`~sagemaker_dgl.data.molecule_sets`): the training molecules as graphs (atom types with
+  their charge, kekulised bonds), ``graphs_per_epoch`` of them per epoch in the order of a
+  shuffle seeded by the job's seed and the pass over the set.
+
+Either way a resumed job trains on the graphs an uninterrupted one would. The loss is the
+negative log-likelihood of the decisions that build each graph, averaged over the
 ``batch_size`` graphs of an optimiser step (DGL's example: 10).
 
 Evaluation samples graphs, ``val_samples`` to validate and ``test_samples`` for the test metrics
@@ -11,41 +19,111 @@ and ``samples.txt``, each under its own seed (``torch.random.fork_rng``): sampli
 training's random state alone (a resumed job stays exact) and every validation draws with the
 same seed. Metrics:
 
-- ``validity``: the share of samples that belong to the family (a sample still going after
-  ``max_steps`` decisions is invalid);
-- ``uniqueness``: distinct valid samples (up to isomorphism, by Weisfeiler-Lehman hash) per valid sample;
-- ``novelty``: the share of distinct valid samples isomorphic to none of the first training
-  epoch's graphs (cycles: every size from 10 to 20 is among those, so novelty is 0; the family
-  has no new graph to find);
+- ``validity``: the share of samples that are valid: in the family, or one connected molecule
+  RDKit sanitises (a sample still going after ``max_steps`` decisions is invalid);
+- ``uniqueness``: distinct valid samples per valid sample (graphs up to isomorphism, by
+  Weisfeiler-Lehman hash; molecules by canonical SMILES);
+- ``novelty``: the share of distinct valid samples found in no training graph (a synthetic
+  family: the first epoch's graphs; cycles: every size from 10 to 20 is among those, so novelty
+  is 0, the family has no new graph to find);
 - ``mean_nodes``: the mean size of the samples that stopped.
 
 Validity swings between epochs (measured: 95%, 46%, 95% at successive checkpoints), so the
 objective is ``val_validity`` (maximised) and the job keeps the best-validated epoch.
 """
+import logging
+import time
 import warnings
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import networkx as nx
 import numpy as np
 import torch
 
 from ..config.groups import HyperparameterGroup, hyperparameter
-from ..data import GraphFamilyData
+from ..data import GenerationData, MoleculeSetData
 from ..data.graph_families import GRAPH_FAMILIES
+from ..data.molecule_sets import BOND_TYPES, graph_molecule, prepare_molecules
+from ..errors import DataFormatError
 from ..models.dgmg import decisions
-from ..plots import plot_graphs
+from ..plots import plot_graphs, plot_molecules
 from ._base import Objective, Predictor, Step, Task, register_task
+
+logger = logging.getLogger(__name__)
 
 SAMPLES_FILE, SAMPLES_PLOT = "samples.txt", "samples.png"
 METRICS = ("validity", "uniqueness", "novelty", "mean_nodes")
 
 
+class FamilyGraphs:
+    """Graphs of a synthetic family: one node and one edge type; a sample's identity is its
+    Weisfeiler-Lehman hash when it belongs to the family."""
+
+    node_types = edge_types = ("node",)
+
+    def __init__(self, family_name: str):
+        self.family = GRAPH_FAMILIES.get(family_name)
+
+    def identity(self, graph: Optional[nx.MultiGraph]) -> Optional[str]:
+        return graph_hash(graph) if graph is not None and self.family.is_valid(graph) else None
+
+    def output(self, graph: Optional[nx.MultiGraph]):
+        """What the predictor returns for a sample: the graph."""
+        return graph
+
+    def sample_line(self, graph: nx.MultiGraph) -> str:
+        edges = " ".join(f"{u}-{v}" for u, v in sorted((min(e), max(e)) for e in graph.edges()))
+        return f"{int(self.family.is_valid(graph))}\t{graph.number_of_nodes()}\t{edges}"
+
+    def plot(self, graphs: List[nx.MultiGraph], path: Path) -> None:
+        plot_graphs(graphs, [f"{g.number_of_nodes()} nodes, {'valid' if self.family.is_valid(g) else 'invalid'}"
+                             for g in graphs], path)
+
+
+class MoleculeGraphs:
+    """Molecules: node types are atom types (``C``, ``N+``), edge types single, double and triple
+    bonds; a sample's identity is its canonical SMILES when it is one molecule RDKit sanitises
+    (stricter than DGL-LifeSci's evaluation, which also counts disconnected fragments)."""
+
+    edge_types = BOND_TYPES
+
+    def __init__(self, atom_types: Sequence[str]):
+        self.node_types = list(atom_types)
+
+    def identity(self, graph: Optional[nx.MultiGraph]) -> Optional[str]:
+        from rdkit import Chem
+
+        mol = None if graph is None else graph_molecule(graph, self.node_types)
+        return None if mol is None or len(Chem.GetMolFrags(mol)) != 1 else Chem.MolToSmiles(mol)
+
+    def output(self, graph: Optional[nx.MultiGraph]) -> Optional[str]:
+        """What the predictor returns for a sample: its SMILES, None when it is not a molecule."""
+        return self.identity(graph)
+
+    def sample_line(self, graph: nx.MultiGraph) -> str:
+        smiles = self.identity(graph)
+        return f"{int(smiles is not None)}\t{graph.number_of_nodes()}\t{smiles or ''}"
+
+    def plot(self, graphs: List[nx.MultiGraph], path: Path) -> None:
+        smiles = [self.identity(graph) for graph in graphs]
+        plot_molecules([text for text in smiles if text], path)
+
+
+def graph_kind(data_facts) -> object:
+    """The kind of graphs a model generates, from its ``model_config.json`` data facts."""
+    if data_facts.get("atom_types"):
+        return MoleculeGraphs(data_facts["atom_types"])
+    return FamilyGraphs(data_facts["graph_family"])
+
+
 class GraphGenerationHyperparameters(HyperparameterGroup):
     """Training graphs, steps and the sampled evaluation."""
 
-    graph_family: str = hyperparameter("cycles", "Synthetic family the training graphs are drawn from: cycles.")
-    graphs_per_epoch: int = hyperparameter(500, "Training graphs per epoch, drawn anew each epoch.", gt=0)
+    graph_family: str = hyperparameter("cycles", "Synthetic family the training graphs are drawn from when the job "
+                                       "has no 'train' channel: cycles.")
+    graphs_per_epoch: int = hyperparameter(500, "Training graphs per epoch: drawn anew from the family, or the next "
+                                           "ones of the shuffled training molecules.", gt=0)
     batch_size: int = hyperparameter(10, "Graphs per optimiser step (their losses averaged).", gt=0)
     val_samples: int = hyperparameter(300, "Graphs sampled at each validation; their validity is the objective.",
                                       gt=0)
@@ -57,16 +135,22 @@ class GraphGenerationPredictor(Predictor):
     """Samples new graphs from the trained model::
 
         predictor = sagemaker_dgl.load_model("model")
-        graphs = predictor.sample(10, seed=0)   # networkx MultiGraphs; None: did not stop in max_steps
-        predictor.is_valid(graphs[0])           # whether it belongs to the training family
+        samples = predictor.sample(10, seed=0)
+        predictor.is_valid(samples[0])
+
+    A sample is a networkx ``MultiGraph`` for a synthetic family (None: it did not stop within
+    ``max_steps`` decisions), and a SMILES string for molecules (None: not a molecule RDKit
+    sanitises, or it did not stop).
     """
 
-    def sample(self, count: int, seed: Optional[int] = None) -> List[Optional[nx.MultiGraph]]:
-        """``count`` graphs, reproducibly when ``seed`` is given; the global random state is left alone."""
-        return draw_samples(self.model, count, self.config["data"]["max_steps"], seed)
+    def sample(self, count: int, seed: Optional[int] = None) -> list:
+        """``count`` samples, reproducibly when ``seed`` is given; the global random state is left alone."""
+        kind = graph_kind(self.config["data"])
+        return [kind.output(graph) for graph in draw_samples(self.model, count, self.config["data"]["max_steps"], seed)]
 
-    def is_valid(self, graph: Optional[nx.MultiGraph]) -> bool:
-        return graph is not None and GRAPH_FAMILIES.get(self.config["data"]["graph_family"]).is_valid(graph)
+    def is_valid(self, sample) -> bool:
+        kind = graph_kind(self.config["data"])
+        return sample is not None and (isinstance(sample, str) or kind.identity(sample) is not None)
 
 
 @register_task("graph_generation")
@@ -77,39 +161,57 @@ class GraphGeneration(Task):
     size_names = ("num_node_types", "num_edge_types")
     objective = Objective("val_validity", "max")
     logged_metrics = ("train_loss",) + tuple(f"{split}_{metric}" for split in ("val", "test") for metric in METRICS)
-    data_type = GraphFamilyData
+    data_type = GenerationData
     default_dataset = "synthetic_graphs"
     predictor = GraphGenerationPredictor
 
-    def __init__(self, hp, data: GraphFamilyData, channels, device):
+    def __init__(self, hp, data: GenerationData, channels, device):
         super().__init__(hp, data, channels, device)
-        self.family = GRAPH_FAMILIES.get(hp.task.graph_family)
-        first_epoch = [self.family.draw(rng) for rng in [self._rng(1)] for _ in range(hp.task.graphs_per_epoch)]
-        self.training_hashes = {graph_hash(graph) for graph in first_epoch}
+        self.molecules = None
+        if isinstance(data, MoleculeSetData):
+            self.molecules = _prepare(data.smiles["train"])
+            self.kind = MoleculeGraphs(self.molecules.atom_types)
+            self.training_identities = set(self.molecules.smiles)
+        else:
+            self.kind = FamilyGraphs(hp.task.graph_family)
+            self.training_identities = {graph_hash(graph) for graph in self._epoch_graphs(1)}
         self.test_drawn: List[Optional[nx.MultiGraph]] = []
 
     @classmethod
     def check_hyperparameters(cls, hp) -> None:
         GRAPH_FAMILIES.check(hp.task.graph_family)
 
-    def _rng(self, epoch: int) -> np.random.Generator:
-        return np.random.default_rng([self.hp.common.seed, epoch])
+    def _epoch_graphs(self, epoch: int) -> List[nx.MultiGraph]:
+        count, seed = self.hp.task.graphs_per_epoch, self.hp.common.seed
+        if self.molecules is None:
+            rng = np.random.default_rng([seed, epoch])
+            return [self.kind.family.draw(rng) for _ in range(count)]
+        graphs, total = self.molecules.graphs, len(self.molecules.graphs)
+        positions = range((epoch - 1) * count, epoch * count)  # in the sequence of shuffled passes over the set
+        orders = {n: np.random.default_rng([seed, n]).permutation(total)
+                  for n in range(positions[0] // total, positions[-1] // total + 1)}
+        return [graphs[orders[p // total][p % total]] for p in positions]
 
     def model_sizes(self):
-        return {"num_node_types": 1, "num_edge_types": 1}
+        return {"num_node_types": len(self.kind.node_types), "num_edge_types": len(self.kind.edge_types)}
 
     def data_facts(self):
-        return {"dataset": self.data.name, "graph_family": self.family.name, "family": self.family.description,
-                "max_steps": self.hp.task.max_steps}
+        facts = {"dataset": self.data.name, "max_steps": self.hp.task.max_steps}
+        if self.molecules is None:
+            return {**facts, "graph_family": self.kind.family.name, "family": self.kind.family.description}
+        return {**facts, "atom_types": self.kind.node_types, "bond_types": list(self.kind.edge_types),
+                "train_molecules": len(self.molecules.graphs), "dropped_molecules": self.molecules.dropped,
+                "unparsed_smiles": self.data.info.get("unparsed_smiles", {})}
 
     # --- Training ---
     def train_batches(self, epoch):
-        rng, task = self._rng(epoch), self.hp.task
-        for start in range(0, task.graphs_per_epoch, task.batch_size):
-            yield [self.family.draw(rng) for _ in range(min(task.batch_size, task.graphs_per_epoch - start))]
+        graphs, size = self._epoch_graphs(epoch), self.hp.task.batch_size
+        for start in range(0, len(graphs), size):
+            yield graphs[start:start + size]
 
     def training_step(self, model, batch):
-        loss = -torch.stack([model(decisions(graph)) for graph in batch]).mean()
+        types = len(self.kind.node_types), len(self.kind.edge_types)
+        loss = -torch.stack([model(decisions(graph, *types)) for graph in batch]).mean()
         return Step(loss, {"train_loss": loss.item()}, len(batch))
 
     # --- Evaluation ---
@@ -119,29 +221,40 @@ class GraphGeneration(Task):
         drawn = draw_samples(model, count, task.max_steps, seed=self.hp.common.seed * 1_000_003 + (split == "test"))
         if split == "test":
             self.test_drawn = drawn
-        valid = [graph for graph in drawn if graph is not None and self.family.is_valid(graph)]
-        hashes = {graph_hash(graph) for graph in valid}
+        identities = [identity for identity in map(self.kind.identity, drawn) if identity is not None]
+        distinct = set(identities)
         stopped = [graph.number_of_nodes() for graph in drawn if graph is not None]
-        return {f"{split}_validity": len(valid) / count,
-                f"{split}_uniqueness": len(hashes) / len(valid) if valid else 0.0,
-                f"{split}_novelty": len(hashes - self.training_hashes) / len(hashes) if hashes else 0.0,
+        return {f"{split}_validity": len(identities) / count,
+                f"{split}_uniqueness": len(distinct) / len(identities) if identities else 0.0,
+                f"{split}_novelty": len(distinct - self.training_identities) / len(distinct) if distinct else 0.0,
                 f"{split}_mean_nodes": float(np.mean(stopped)) if stopped else float("nan")}
 
     def write_outputs(self, model, directory: Path):
-        """``samples.txt``: the test samples, one per line (valid 0/1, nodes, edges ``u-v``; a
-        sample that did not stop has no graph); ``samples.png``: the first eight drawn."""
-        lines = ["valid\tnum_nodes\tedges"]
-        for graph in self.test_drawn:
-            if graph is None:
-                lines.append("0\t\t")
-                continue
-            edges = " ".join(f"{u}-{v}" for u, v in sorted((min(e), max(e)) for e in graph.edges()))
-            lines.append(f"{int(self.family.is_valid(graph))}\t{graph.number_of_nodes()}\t{edges}")
+        """``samples.txt``: the test samples, one per line (valid 0/1, nodes, then the edges ``u-v``
+        of a graph or the SMILES of a molecule; a sample that did not stop has neither);
+        ``samples.png``: the first eight that stopped (molecules: the first eight valid)."""
+        lines = ["valid\tnum_nodes\t" + ("edges" if self.molecules is None else "smiles")]
+        lines += ["0\t\t" if graph is None else self.kind.sample_line(graph) for graph in self.test_drawn]
         (directory / SAMPLES_FILE).write_text("\n".join(lines) + "\n")
-        shown = [graph for graph in self.test_drawn if graph is not None][:8]
-        plot_graphs(shown, [f"{g.number_of_nodes()} nodes, {'valid' if self.family.is_valid(g) else 'invalid'}"
-                            for g in shown], directory / SAMPLES_PLOT)
+        stopped = [graph for graph in self.test_drawn if graph is not None]
+        if self.molecules is not None:
+            stopped = [graph for graph in stopped if self.kind.identity(graph) is not None]
+        self.kind.plot(stopped[:8], directory / SAMPLES_PLOT)
         return {"samples": SAMPLES_FILE, "samples_plot": SAMPLES_PLOT}
+
+
+def _prepare(smiles: Sequence[str]):
+    """The training molecules as graphs, logged; fails when none is left."""
+    started = time.perf_counter()
+    logger.info("preparing %d training molecules as graphs", len(smiles))
+    prepared = prepare_molecules(smiles)
+    logger.info("%d molecules kept, %d dropped (their graph does not give back their canonical SMILES); atom types %s; "
+                "%.1f s", len(prepared.graphs), prepared.dropped, " ".join(prepared.atom_types),
+                time.perf_counter() - started)
+    if not prepared.graphs:
+        raise DataFormatError(f"none of the {len(smiles)} training molecules can be built atom by atom "
+                              "(every one has a bond kekulisation leaves aromatic or an atom RDKit rejects)")
+    return prepared
 
 
 def draw_samples(model, count: int, max_steps: int, seed: Optional[int]) -> List[Optional[nx.MultiGraph]]:
