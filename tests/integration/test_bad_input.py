@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -367,16 +368,30 @@ def test_split_channels_use_the_node_ids_of_the_data(tmp_path):
     assert (config["data"]["num_val_nodes"], config["data"]["num_test_nodes"]) == (3, 2)
 
 
+@pytest.fixture(scope="module")
+def catalogue(tmp_path_factory):
+    """Every case's job, two at a time: most of a failing job's time is its imports, on one core."""
+    def run(folder: Path, hyperparameters, channels):
+        before = snapshot(folder / "data")
+        job = run_job(folder / "job", hyperparameters, channels)
+        return job, before, snapshot(folder / "data")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {}
+        for name, (hyperparameters, make_channels, _) in CASES.items():
+            folder = tmp_path_factory.mktemp("case")
+            channels = make_channels(folder / "data") if make_channels else {}
+            if "code" in channels:  # the script-mode case passes its source folder as the submit directory
+                hyperparameters = {**hyperparameters, "sagemaker_submit_directory": str(channels.pop("code"))}
+            futures[name] = pool.submit(run, folder, hyperparameters, channels)
+        return {name: future.result() for name, future in futures.items()}
+
+
 @pytest.mark.parametrize("name", CASES)
-def test_bad_input_fails_cleanly(tmp_path, name):
-    hyperparameters, make_channels, fragments = CASES[name]
-    channels = make_channels(tmp_path / "data") if make_channels else {}
-    if "code" in channels:  # the script-mode case passes its source folder as the submit directory
-        hyperparameters = {**hyperparameters, "sagemaker_submit_directory": str(channels.pop("code"))}
-    before = snapshot(tmp_path / "data") if make_channels else {}
-    job = run_job(tmp_path / "job", hyperparameters, channels)
-    assert_clean_failure(job, *fragments)
-    assert (snapshot(tmp_path / "data") if make_channels else {}) == before, "the job changed the user's files"
+def test_bad_input_fails_cleanly(catalogue, name):
+    job, before, after = catalogue[name]
+    assert_clean_failure(job, *CASES[name][2])
+    assert after == before, "the job changed the user's files"
 
 
 @pytest.mark.parametrize("edit, fragment", [
