@@ -13,6 +13,7 @@ from sagemaker_dgl.models import create_model
 from sagemaker_dgl.models.dgmg import decisions
 from sagemaker_dgl.tasks.graph_generation import GraphGeneration, MoleculeGraphs
 from tests.conftest import dataset_dir
+from tests.unit.test_graph_generation import FixedSamples
 
 ZINC_SAMPLE = 2000  # the first molecules of ZINC's training file (all 20,000 take about a minute here)
 
@@ -88,15 +89,6 @@ def test_typed_decisions_and_teacher_forcing_rebuild_the_molecule():
     model.eval()
     sample = model.sample(max_steps=80)
     assert sample is None or all("type" in data for _, data in sample.nodes(data=True))
-
-
-class FixedSamples(torch.nn.Module):
-    def __init__(self, samples):
-        super().__init__()
-        self.samples = list(samples)
-
-    def sample(self, max_steps):
-        return self.samples.pop(0)
 
 
 def test_metrics_and_outputs_of_known_molecule_samples(tmp_path):
