@@ -7,7 +7,8 @@ from rdkit import Chem
 
 from sagemaker_dgl.config import Hyperparameters
 from sagemaker_dgl.data import FORMATS, MoleculeSetData, read_channel
-from sagemaker_dgl.data.molecule_sets import atom_type, graph_molecule, molecule_graph, prepare_molecules
+from sagemaker_dgl.data.molecule_sets import (atom_type, canonical_molecule, graph_molecule, molecule_graph,
+                                              prepare_molecules)
 from sagemaker_dgl.errors import DataFormatError
 from sagemaker_dgl.models import create_model
 from sagemaker_dgl.models.dgmg import decisions
@@ -24,8 +25,11 @@ def test_smiles_lines_are_detected_and_read(tmp_path):
     assert [spec.name for spec in FORMATS.values() if spec.detect(tmp_path)] == ["smiles_lines"]
     data = read_channel(tmp_path, "auto", None)
     assert isinstance(data, MoleculeSetData)
-    assert data.smiles == {"train": ["CCO", "c1ccccc1"], "test": ["CC(=O)O"]}
-    assert data.info["unparsed_smiles"] == {"train": 1, "test": 0}
+    assert data.smiles == {"train": ["CCO", "c1ccccc1"]}  # the other splits are read when a task asks
+    assert data.info["unparsed_smiles"] == {"train": 1}
+    assert data.split_smiles("test") == ["CC(=O)O"] and data.info["unparsed_smiles"] == {"train": 1, "test": 0}
+    with pytest.raises(DataFormatError, match="no valid.txt"):
+        data.split_smiles("valid")
 
 
 def test_triples_and_csv_files_are_not_smiles_lines(tmp_path):
@@ -39,6 +43,10 @@ def test_a_file_without_a_molecule_is_an_error_naming_it(tmp_path):
         FORMATS.get("smiles_lines").read(tmp_path, None)
 
 
+def graph_of(smiles, atom_types):
+    return molecule_graph(canonical_molecule(smiles)[0], atom_types)
+
+
 def test_atom_types_carry_the_charge():
     mol = Chem.MolFromSmiles("C[N+](=O)[O-]")
     assert [atom_type(atom) for atom in mol.GetAtoms()] == ["C", "N+", "O", "O-"]
@@ -46,11 +54,11 @@ def test_atom_types_carry_the_charge():
 
 def test_a_molecule_round_trips_through_its_typed_graph():
     types = ["C", "N", "O", "N+", "O-"]
-    graph = molecule_graph("c1ccccc1C[N+](=O)[O-]", {name: i for i, name in enumerate(types)})
+    graph = graph_of("c1ccccc1C[N+](=O)[O-]", {name: i for i, name in enumerate(types)})
     assert graph.number_of_nodes() == 10
     assert sorted(data["type"] for _, _, data in graph.edges(data=True)) == [0] * 6 + [1] * 4  # kekulised ring, nitro
     assert Chem.MolToSmiles(graph_molecule(graph, types)) == Chem.CanonSmiles("O=[N+]([O-])Cc1ccccc1")
-    assert molecule_graph("CCS", {"C": 0}) is None  # an atom type outside the action space
+    assert graph_of("CCS", {"C": 0}) is None  # an atom type outside the action space
 
 
 def test_an_impossible_graph_is_not_a_molecule():
@@ -78,7 +86,7 @@ def test_the_preparation_keeps_nine_in_ten_zinc_molecules():
 
 def test_typed_decisions_and_teacher_forcing_rebuild_the_molecule():
     types = ["C", "N", "O"]
-    graph = molecule_graph("C=CN", {name: i for i, name in enumerate(types)})  # canonical order: C=C-N
+    graph = graph_of("C=CN", {name: i for i, name in enumerate(types)})  # canonical order: C=C-N
     assert decisions(graph, 3, 3) == [(0, 0), (1, 3), (0, 0), (1, 1), (2, 0), (1, 3), (0, 1), (1, 0), (2, 1),
                                       (1, 3), (0, 3)]
     model = create_model("dgmg", "graph_generation", num_node_types=3, num_edge_types=3, hidden_size=8,
@@ -99,7 +107,7 @@ def test_metrics_and_outputs_of_known_molecule_samples(tmp_path):
     assert generation.model_sizes() == {"num_node_types": 3, "num_edge_types": 3}  # C N O; single double triple
     assert sum(len(batch) for batch in generation.train_batches(1)) == 7  # past the end of the first pass
     index = {name: i for i, name in enumerate(generation.kind.node_types)}
-    as_graph = lambda text: molecule_graph(text, index)  # noqa: E731
+    as_graph = lambda text: graph_of(text, index)  # noqa: E731
     ions = nx.disjoint_union(as_graph("CC"), as_graph("O"))
     samples = [as_graph("CCO"), as_graph("CCO"), as_graph("CCCN"), ions, None, as_graph("C=O")]
     metrics = generation.evaluate(FixedSamples(samples), "test")

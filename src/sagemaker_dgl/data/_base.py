@@ -45,12 +45,23 @@ class GraphFamilyData(GenerationData):
 
 @dataclass
 class MoleculeSetData(GenerationData):
-    """Molecules to learn to generate: ``smiles['train']`` (and ``'valid'``, ``'test'`` when the
-    files are there), canonical SMILES of the molecules RDKit parsed."""
+    """Molecules to learn to generate: ``smiles['train']``, canonical SMILES of the molecules
+    RDKit parsed; ``files`` the file of each split (``'valid'``, ``'test'`` when the channel has
+    them), read when a task asks for them (:meth:`split_smiles`; DGMG does not)."""
 
     smiles: Dict[str, List[str]]
     name: str
+    files: Dict[str, Path] = field(default_factory=dict)
     info: Dict[str, Any] = field(default_factory=dict)
+
+    def split_smiles(self, split: str) -> List[str]:
+        """The SMILES of ``split``, read from its file on first use (unparsable lines counted in
+        ``info['unparsed_smiles']``); a split without a file is an error naming the file."""
+        if split not in self.smiles:
+            from .molecule_sets import read_split
+
+            self.smiles[split], self.info.setdefault("unparsed_smiles", {})[split] = read_split(self.files, split)
+        return self.smiles[split]
 
 
 @dataclass

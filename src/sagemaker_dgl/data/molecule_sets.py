@@ -79,20 +79,27 @@ def read_smiles_file(path: Path) -> Tuple[List[str], int]:
 @register_format("smiles_lines", detect=_detect, produces=MoleculeSetData,
                  expects="train.txt (or one train*.txt), optional valid.txt and test.txt: one SMILES per line")
 def read_molecule_set(directory: Path, dataset: Optional[str]) -> MoleculeSetData:
+    """The training molecules; valid.txt and test.txt are read when a task asks for them."""
     directory = Path(directory)
     train = _train_file(directory)
     if train is None:
         raise DataFormatError(f"{directory}: expected train.txt (or exactly one train*.txt) with one SMILES per line")
-    paths = {"train": train, **{split: directory / name for split, name in SPLIT_FILES.items()
+    files = {"train": train, **{split: directory / name for split, name in SPLIT_FILES.items()
                                 if (directory / name).is_file()}}
-    smiles, unparsed = {}, {}
-    for split, path in paths.items():
-        smiles[split], unparsed[split] = read_smiles_file(path)
-        logger.info("%s: %d molecules%s", path.name, len(smiles[split]),
-                    f", {unparsed[split]} lines RDKit cannot parse skipped" if unparsed[split] else "")
-    return MoleculeSetData(smiles, dataset or directory.name,
-                           info={"files": {split: path.name for split, path in paths.items()},
-                                 "unparsed_smiles": unparsed})
+    data = MoleculeSetData({}, dataset or directory.name, files=files,
+                           info={"files": {split: path.name for split, path in files.items()}})
+    data.split_smiles("train")
+    return data
+
+
+def read_split(files: Dict[str, Path], split: str) -> Tuple[List[str], int]:
+    """The SMILES of one split's file, logged, and how many lines RDKit could not parse."""
+    if split not in files:
+        raise DataFormatError(f"the channel has no {SPLIT_FILES.get(split, split + '.txt')}: expected one SMILES per line")
+    smiles, unparsed = read_smiles_file(files[split])
+    logger.info("%s: %d molecules%s", files[split].name, len(smiles),
+                f", {unparsed} lines RDKit cannot parse skipped" if unparsed else "")
+    return smiles, unparsed
 
 
 # --- Molecules as DGMG's graphs --------------------------------------------------------------
@@ -114,24 +121,26 @@ def _atom(type_name: str):
     return atom
 
 
-def canonical(smiles: str) -> Optional[str]:
-    """Canonical SMILES without stereochemistry; None when RDKit cannot parse it."""
+def canonical_molecule(smiles: str) -> Tuple[Optional[object], Optional[str]]:
+    """The canonical SMILES without stereochemistry and its molecule (atoms in that SMILES'
+    order); (None, None) when RDKit cannot parse ``smiles``."""
     from rdkit import Chem
 
     mol = Chem.MolFromSmiles(smiles)
     if mol is None:
-        return None
+        return None, None
     Chem.RemoveStereochemistry(mol)
-    return Chem.MolToSmiles(mol)
+    text = Chem.MolToSmiles(mol)
+    return Chem.MolFromSmiles(text), text
 
 
-def molecule_graph(smiles: str, atom_types: Dict[str, int]) -> Optional[nx.MultiGraph]:
-    """The graph of a molecule: nodes in canonical-SMILES order with ``type`` (an index into the
-    atom types), edges with ``type`` (0 single, 1 double, 2 triple, after kekulisation); None when
-    it has an atom type outside ``atom_types`` or a bond that kekulisation leaves aromatic."""
+def molecule_graph(mol, atom_types: Dict[str, int]) -> Optional[nx.MultiGraph]:
+    """The graph of a molecule from :func:`canonical_molecule`: nodes in canonical order with
+    ``type`` (an index into the atom types), edges with ``type`` (0 single, 1 double, 2 triple,
+    after kekulisation); None when it has an atom type outside ``atom_types`` or a bond that
+    kekulisation leaves aromatic. ``mol`` is kekulised in place."""
     from rdkit import Chem
 
-    mol = Chem.MolFromSmiles(canonical(smiles))
     Chem.Kekulize(mol, clearAromaticFlags=True)
     graph = nx.MultiGraph()
     for atom in mol.GetAtoms():
@@ -181,15 +190,15 @@ def prepare_molecules(smiles: Sequence[str], atom_types: Optional[Sequence[str]]
     from rdkit import Chem, RDLogger
 
     RDLogger.DisableLog("rdApp.*")
+    molecules = [canonical_molecule(text) for text in smiles]
     if atom_types is None:
-        atom_types = sorted({atom_type(atom) for text in smiles for atom in Chem.MolFromSmiles(text).GetAtoms()})
+        atom_types = sorted({atom_type(atom) for mol, _ in molecules for atom in mol.GetAtoms()})
     index = {name: i for i, name in enumerate(atom_types)}
     graphs, kept = [], []
-    for done, text in enumerate(smiles, 1):
+    for done, (mol, target) in enumerate(molecules, 1):
         if done % PROGRESS_EVERY == 0:
             logger.info("prepared %d of %d molecules", done, len(smiles))
-        target = canonical(text)
-        graph = molecule_graph(text, index)
+        graph = molecule_graph(mol, index)
         mol = None if graph is None else graph_molecule(graph, atom_types)
         if mol is not None:
             Chem.RemoveStereochemistry(mol)

@@ -72,13 +72,14 @@ class FamilyGraphs:
         """What the predictor returns for a sample: the graph."""
         return graph
 
-    def sample_line(self, graph: nx.MultiGraph) -> str:
+    def sample_line(self, graph: nx.MultiGraph, identity: Optional[str]) -> str:
         edges = " ".join(f"{u}-{v}" for u, v in sorted((min(e), max(e)) for e in graph.edges()))
-        return f"{int(self.family.is_valid(graph))}\t{graph.number_of_nodes()}\t{edges}"
+        return f"{int(identity is not None)}\t{graph.number_of_nodes()}\t{edges}"
 
-    def plot(self, graphs: List[nx.MultiGraph], path: Path) -> None:
-        plot_graphs(graphs, [f"{g.number_of_nodes()} nodes, {'valid' if self.family.is_valid(g) else 'invalid'}"
-                             for g in graphs], path)
+    def plot(self, graphs: List[nx.MultiGraph], identities: List[Optional[str]], path: Path) -> None:
+        """The first eight graphs, valid or not."""
+        plot_graphs(graphs[:8], [f"{g.number_of_nodes()} nodes, {'invalid' if identity is None else 'valid'}"
+                                 for g, identity in zip(graphs, identities)], path)
 
 
 class MoleculeGraphs:
@@ -101,13 +102,12 @@ class MoleculeGraphs:
         """What the predictor returns for a sample: its SMILES, None when it is not a molecule."""
         return self.identity(graph)
 
-    def sample_line(self, graph: nx.MultiGraph) -> str:
-        smiles = self.identity(graph)
-        return f"{int(smiles is not None)}\t{graph.number_of_nodes()}\t{smiles or ''}"
+    def sample_line(self, graph: nx.MultiGraph, identity: Optional[str]) -> str:
+        return f"{int(identity is not None)}\t{graph.number_of_nodes()}\t{identity or ''}"
 
-    def plot(self, graphs: List[nx.MultiGraph], path: Path) -> None:
-        smiles = [self.identity(graph) for graph in graphs]
-        plot_molecules([text for text in smiles if text], path)
+    def plot(self, graphs: List[nx.MultiGraph], identities: List[Optional[str]], path: Path) -> None:
+        """The first eight valid molecules."""
+        plot_molecules([smiles for smiles in identities if smiles][:8], path)
 
 
 def graph_kind(data_facts) -> object:
@@ -219,9 +219,10 @@ class GraphGeneration(Task):
         task = self.hp.task
         count = task.val_samples if split == "val" else task.test_samples
         drawn = draw_samples(model, count, task.max_steps, seed=self.hp.common.seed * 1_000_003 + (split == "test"))
+        identities = [None if graph is None else self.kind.identity(graph) for graph in drawn]
         if split == "test":
-            self.test_drawn = drawn
-        identities = [identity for identity in map(self.kind.identity, drawn) if identity is not None]
+            self.test_samples = list(zip(drawn, identities))
+        identities = [identity for identity in identities if identity is not None]
         distinct = set(identities)
         stopped = [graph.number_of_nodes() for graph in drawn if graph is not None]
         return {f"{split}_validity": len(identities) / count,
@@ -234,12 +235,11 @@ class GraphGeneration(Task):
         of a graph or the SMILES of a molecule; a sample that did not stop has neither);
         ``samples.png``: the first eight that stopped (molecules: the first eight valid)."""
         lines = ["valid\tnum_nodes\t" + ("edges" if self.molecules is None else "smiles")]
-        lines += ["0\t\t" if graph is None else self.kind.sample_line(graph) for graph in self.test_drawn]
+        lines += ["0\t\t" if graph is None else self.kind.sample_line(graph, identity)
+                  for graph, identity in self.test_samples]
         (directory / SAMPLES_FILE).write_text("\n".join(lines) + "\n")
-        stopped = [graph for graph in self.test_drawn if graph is not None]
-        if self.molecules is not None:
-            stopped = [graph for graph in stopped if self.kind.identity(graph) is not None]
-        self.kind.plot(stopped[:8], directory / SAMPLES_PLOT)
+        stopped = [(graph, identity) for graph, identity in self.test_samples if graph is not None]
+        self.kind.plot([graph for graph, _ in stopped], [identity for _, identity in stopped], directory / SAMPLES_PLOT)
         return {"samples": SAMPLES_FILE, "samples_plot": SAMPLES_PLOT}
 
 
