@@ -16,13 +16,33 @@ applied by :func:`apply_fixes` for the library versions known to need it, and te
    the file as molecules to decompose; :class:`ClusterVocabulary` takes the clusters themselves
    (a file such as JTNN's ``vocab.txt``), or builds them from training molecules
    (:meth:`ClusterVocabulary.from_molecules`).
+4. **The candidate encoder's backward pass.** ``JTMPN`` averages each candidate's atom states
+   with its own ``narrow``; the backward pass of each writes a gradient the size of all the
+   batch's candidate atoms (76% of a step's backward time on 40 ZINC molecules).
+   :class:`SegmentMeanJTMPN` takes the same means in one ``index_add`` (same loss and gradients:
+   a step 13.9 s -> 5.8 s there, one thread).
+5. **Stochastic decoding under torch 2.x.** ``prob_decode=True`` indexes a 0-dim tensor
+   (``torch.bernoulli(...)[0]``), calls ``torch.softmax`` without ``dim`` and, for a node with
+   one candidate, ``torch.multinomial`` on 0-dim probabilities; :func:`apply_fixes` gives the
+   library's model module a ``torch`` (:class:`Torch1Calls`) that takes those three calls as
+   meant and is torch otherwise.
+6. **Embeddings left on the caller's graphs.** The tree encoder and decoder store node
+   embeddings on the junction-tree graph they are given and reuse them when present, so a
+   graph encoded before a weight update is encoded again with the old embeddings (and the
+   old autograd graph); :class:`FixedJTNNVAE` hands the library a local view of each graph.
 
 Importing this module imports DGL-LifeSci (seconds): the toolkit imports it where JTNN is used.
 """
+import types
 from typing import Iterable, List, Sequence
 
 import dgllife
 import rdkit
+import torch
+import torch.nn.functional as F
+from dgllife.model import JTNNVAE
+from dgllife.model.model_zoo import jtvae as library_jtvae
+from dgllife.model.model_zoo.jtvae import JTMPN
 from dgllife.utils.jtvae import chemutils, mol_tree
 from dgllife.utils.jtvae.vocab import JTVAEVocab, get_slots
 from packaging.version import Version
@@ -52,6 +72,71 @@ def apply_fixes() -> None:
     if Version(rdkit.__version__) >= KEKULE_FRAGMENT_RDKIT:
         _library["get_clique_mol"] = chemutils.get_clique_mol
         chemutils.get_clique_mol = mol_tree.get_clique_mol = clique_mol
+    _library["torch"] = library_jtvae.torch
+    library_jtvae.torch = Torch1Calls("torch")
+
+
+class Torch1Calls(types.ModuleType):
+    """``torch`` for DGL-LifeSci's JTNN module: ``softmax`` without ``dim`` takes the last one,
+    ``bernoulli`` returns and ``multinomial`` takes at least one dimension, as its stochastic
+    decoding expects; any other name is torch's own."""
+
+    def __getattr__(self, name):
+        return getattr(torch, name)
+
+    @staticmethod
+    def softmax(input, dim=None, **kwargs):  # noqa: A002 (torch's argument name)
+        return torch.softmax(input, -1 if dim is None else dim, **kwargs)
+
+    @staticmethod
+    def bernoulli(input, *args, **kwargs):  # noqa: A002
+        return torch.atleast_1d(torch.bernoulli(input, *args, **kwargs))
+
+    @staticmethod
+    def multinomial(input, *args, **kwargs):  # noqa: A002 (one candidate: probabilities squeezed to 0-dim)
+        return torch.multinomial(torch.atleast_1d(input), *args, **kwargs)
+
+
+class SegmentMeanJTMPN(JTMPN):
+    """``JTMPN`` whose readout, the mean atom state of each candidate, is one ``index_add``.
+
+    The library's forward runs unchanged up to its output layer ``W_o`` (called once, on all
+    candidates' atoms); a hook hands the library's per-candidate readout a detached copy of
+    that output, and the means are taken here from the attached one."""
+
+    def forward(self, cand_batch, tree_mess, device="cpu"):
+        output = {}
+
+        def keep(module, inputs, atom_states):
+            output["atom_states"] = atom_states
+            return atom_states.detach()
+
+        hook = self.W_o.register_forward_hook(keep)
+        try:
+            super().forward(cand_batch, tree_mess, device)
+        finally:
+            hook.remove()
+        atom_states = F.relu(output["atom_states"])
+        sizes = torch.tensor([mol.GetNumAtoms() for mol, _, _ in cand_batch], device=atom_states.device)
+        candidate = torch.repeat_interleave(torch.arange(len(sizes), device=atom_states.device), sizes)
+        sums = atom_states.new_zeros(len(sizes), atom_states.shape[1]).index_add_(0, candidate, atom_states)
+        return sums / sizes.unsqueeze(1)
+
+
+class FixedJTNNVAE(JTNNVAE):
+    """``JTNNVAE`` with :class:`SegmentMeanJTMPN` as its candidate encoder, given local views of
+    the junction-tree graphs (fixes 4 and 6; :func:`apply_fixes` is applied on construction)."""
+
+    def __init__(self, vocab, hidden_size: int, latent_size: int, depth: int, stereo: bool = True):
+        apply_fixes()
+        super().__init__(vocab, hidden_size, latent_size, depth, stereo)
+        self.jtmpn = SegmentMeanJTMPN(hidden_size, depth)
+
+    def forward(self, batch_trees, batch_tree_graphs, *args, **kwargs):
+        return super().forward(batch_trees, batch_tree_graphs.local_var(), *args, **kwargs)
+
+    def reconstruct(self, tree_graph, mol_graph, prob_decode=False):
+        return super().reconstruct(tree_graph.local_var(), mol_graph, prob_decode)
 
 
 def cluster_smiles(smiles: str) -> str:
