@@ -3,9 +3,10 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import pytest
 
@@ -65,15 +66,25 @@ def run_job(
     channels: Optional[Dict[str, Path]] = None,
     checkpoints: bool = False,
     timeout: float = 600,
+    threads: Optional[int] = None,
 ) -> JobResult:
-    """Lay out ``base_dir`` like /opt/ml and run ``.venv/bin/train`` on it, as the container does."""
+    """Lay out ``base_dir`` like /opt/ml and run ``.venv/bin/train`` on it, as the container does
+    (on ``threads`` OpenMP threads when given)."""
     lay_out_job(base_dir, hyperparameters or {}, channels or {})
     if checkpoints:
         (base_dir / "checkpoints").mkdir(exist_ok=True)
-    completed = subprocess.run(
-        [TRAIN], env=job_env(base_dir), capture_output=True, text=True, timeout=timeout
-    )
+    env = job_env(base_dir) if threads is None else {**job_env(base_dir), "OMP_NUM_THREADS": str(threads)}
+    completed = subprocess.run([TRAIN], env=env, capture_output=True, text=True, timeout=timeout)
     return JobResult(completed.returncode, base_dir, completed.stdout + completed.stderr)
+
+
+def run_seeds(base_dir: Path, hyperparameters: Dict[str, object], channels: Dict[str, Path], seeds) -> List[JobResult]:
+    """The job once per seed, two at a time on one OpenMP thread each (a job spends seconds
+    importing on one core; two jobs of two threads each would spin against each other)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(run_job, base_dir / f"seed{seed}", {**hyperparameters, "seed": seed}, channels,
+                               threads=1) for seed in seeds]
+        return [future.result() for future in futures]
 
 
 def finish(process: subprocess.Popen, timeout: float = 300) -> str:

@@ -6,7 +6,7 @@ import statistics
 
 import pytest
 
-from tests.conftest import run_job
+from tests.conftest import run_seeds
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SEEDS = range(5)
@@ -23,8 +23,7 @@ SEEDS = range(5)
 )
 def test_cora_median_test_accuracy(tmp_path, cora_dir, hyperparameters, threshold):
     accuracies = []
-    for seed in SEEDS:
-        job = run_job(tmp_path / f"seed{seed}", {**hyperparameters, "seed": seed}, {"train": cora_dir})
+    for job in run_seeds(tmp_path, hyperparameters, {"train": cora_dir}, SEEDS):
         assert job.returncode == 0, job.log
         final = job.metrics["final"]
         assert f"test_accuracy={final['test_accuracy']:.4f}" in job.log

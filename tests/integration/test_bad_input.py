@@ -12,6 +12,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -313,7 +314,27 @@ CASES.update({
         {"model": "dgmg", "data_format": "smiles_lines"},
         lambda tmp: {"train": table_channel(tmp, "hello\nworld  two\n\n", name="train.txt")},
         ["train.txt: no line holds a SMILES string RDKit can parse (2 lines tried)", "one molecule per line"]),
+    "vocabulary that does not cover the training molecules": (
+        {"model": "jtnn"},
+        lambda tmp: smiles_channel(tmp, ZINC_MOLECULES, vocabulary="C1=CC=CC=C1\nCC\n"),
+        ["4 of 4 training molecules (100.0%) have a cluster outside", "vocab.txt, more than max_uncovered=0.01",
+         "remove vocab.txt from the channel to build the vocabulary from the training molecules, or raise max_uncovered"]),
+    "JTNN without molecules": ({"model": "jtnn"}, None,
+                               ["model jtnn generates molecules: give a 'train' channel with SMILES files"]),
 })
+
+ZINC_MOLECULES = ["CC(C)(C)c1ccc2occ(CC(=O)Nc3ccccc3F)c2c1", "C[C@@H]1CC(Nc2cncc(-c3nncn3C)c2)C[C@@H](C)C1",
+                  "N#Cc1ccc(-c2ccc(O[C@@H](C(=O)N3CCCC3)c3ccccc3)cc2)cc1", "CCOC(=O)[C@@H]1CCCN(C(=O)c2nc(-c3ccc(C)cc3)n3c2CCCCC3)C1"]
+
+
+def smiles_channel(tmp: Path, molecules, vocabulary: Optional[str] = None) -> Path:
+    """A smiles_lines channel: train.txt with ``molecules``, and ``vocabulary`` as vocab.txt."""
+    directory = tmp / "molecules"
+    directory.mkdir(parents=True)
+    (directory / "train.txt").write_text("\n".join(molecules) + "\n")
+    if vocabulary is not None:
+        (directory / "vocab.txt").write_text(vocabulary)
+    return directory
 
 
 def test_ratings_of_users_and_items_absent_from_training_stay_in_the_test(tmp_path):
@@ -328,6 +349,20 @@ def test_ratings_of_users_and_items_absent_from_training_stay_in_the_test(tmp_pa
     assert "2 test rating(s) have a user or item without a training or validation rating" in job.log
     assert json.loads((tmp_path / "job" / "model" / "model_config.json").read_text())["data"][
         "test_ratings_with_unseen_user_or_item"] == 2
+
+
+def test_molecules_a_vocabulary_does_not_cover_are_left_out_below_the_share(tmp_path):
+    """Not an error up to max_uncovered: JTNN trains on the covered molecules and says how many it left out."""
+    vocabulary = ("C1=CC=CC=C1\nCC\nC1=COC=C1\nC1=CC=NC=C1\nCN\nCO\nC=O\nCF\nC1CCNCC1\nC1=NN=CN1\nC1CCCC1\n"
+                  "C1CCC1\nC1=CN=CN1\nC1CCNC1\nCC(C)C\nC1=CSC=N1\nC#N\nC1=CC=CC=C1\nC1=CCCCC1\n")
+    job = run_job(tmp_path / "job", {"model": "jtnn", "max_uncovered": 1.0, "hidden_size": 16, "latent_size": 8,
+                                     "epochs": 1, "val_samples": 2, "test_samples": 2},
+                  {"train": smiles_channel(tmp_path, ZINC_MOLECULES + ["CCOc1ccccc1", "Cc1ccncc1"], vocabulary)})
+    assert job.returncode == 0, job.log[-3000:]
+    facts = json.loads((tmp_path / "job" / "model" / "model_config.json").read_text())["data"]
+    assert facts["train_molecules"] >= 1 and facts["uncovered_molecules"] >= 1, facts
+    assert (f"train: {facts['train_molecules']} molecules as junction trees; {facts['uncovered_molecules']} with a "
+            "cluster outside the vocabulary") in job.log
 
 
 def test_triples_with_entities_only_in_the_test_split_train(tmp_path):

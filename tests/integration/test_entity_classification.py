@@ -9,16 +9,14 @@ import numpy as np
 import pytest
 
 import sagemaker_dgl
-from tests.conftest import dataset_dir, run_job
+from tests.conftest import dataset_dir, run_job, run_seeds
 
 pytestmark = pytest.mark.integration
 SEEDS = range(5)
 @pytest.mark.parametrize("name, hyperparameters, threshold", [("aifb", {}, 0.94), ("mutag", {}, 0.72)])
 def test_median_test_accuracy(tmp_path, name, hyperparameters, threshold):
     accuracies = []
-    for seed in SEEDS:
-        job = run_job(tmp_path / f"seed{seed}", {"model": "rgcn", **hyperparameters, "seed": seed},
-                      {"train": dataset_dir(name)})
+    for job in run_seeds(tmp_path, {"model": "rgcn", **hyperparameters}, {"train": dataset_dir(name)}, SEEDS):
         assert job.returncode == 0, job.log[-3000:]
         accuracies.append(job.metrics["final"]["test_accuracy"])
     median = statistics.median(accuracies)

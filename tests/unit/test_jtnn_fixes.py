@@ -62,3 +62,147 @@ def test_the_vocabulary_loads_offline_from_clusters_or_molecules(fixed, monkeypa
     molecules = zinc(20)
     built = fixed.ClusterVocabulary.from_molecules(molecules)
     assert built.uncovered([MolTree(smiles) for smiles in molecules]) == []
+
+
+@pytest.fixture(scope="module")
+def vocabulary(fixed):
+    return fixed.ClusterVocabulary.from_file(dataset_dir("zinc_jtnn") / "vocab.txt")
+
+
+@pytest.fixture(scope="module")
+def featurised(fixed, vocabulary, tmp_path_factory):
+    """Eight ZINC molecules as DGL-LifeSci's training items and as its evaluation items."""
+    from dgllife.data.jtvae import JTVAEDataset
+
+    path = tmp_path_factory.mktemp("jtnn") / "molecules.txt"
+    path.write_text("\n".join(zinc(8)) + "\n")
+    return ([JTVAEDataset(str(path), vocabulary, training=True)[i] for i in range(8)],
+            lambda i: JTVAEDataset(str(path), vocabulary, training=False)[i])
+
+
+def models(fixed, vocabulary, hidden=64, latent=16):
+    """The library's JTNNVAE and the fixed one with the same weights."""
+    import torch
+    from dgllife.model import JTNNVAE
+
+    torch.manual_seed(0)
+    library = JTNNVAE(vocabulary, hidden, latent, 2)
+    library.reset_parameters()
+    ours = fixed.FixedJTNNVAE(vocabulary, hidden, latent, 2)
+    ours.load_state_dict(library.state_dict())
+    return library, ours
+
+
+def backward_nodes(tensor, name):
+    seen, stack, count = set(), [tensor.grad_fn], 0
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        count += name in type(node).__name__
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return count
+
+
+def test_the_candidate_encoder_takes_the_means_in_one_step_with_the_same_loss_and_gradients(fixed, vocabulary,
+                                                                                              featurised):
+    import torch
+    from dgllife.data.jtvae import JTVAECollator
+
+    losses, gradients, narrows = [], [], []
+    for model in models(fixed, vocabulary):
+        torch.manual_seed(1)
+        loss = model(*JTVAECollator(training=True)(featurised[0]))[0]
+        loss.backward()
+        losses.append(loss.item())
+        gradients.append(torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None]))
+        narrows.append(backward_nodes(loss, "Narrow") + backward_nodes(loss, "Slice"))
+    assert losses[1] == pytest.approx(losses[0], rel=1e-5)
+    assert torch.allclose(gradients[1], gradients[0], atol=1e-5)
+    assert narrows[0] - narrows[1] > 100 and narrows[1] < narrows[0] / 5  # the library: a narrow per candidate
+
+
+def test_a_candidate_batch_without_bonds_is_encoded(fixed):
+    import torch
+    from dgllife.model.model_zoo.jtvae import JTMPN
+
+    single_atoms = [(Chem.MolFromSmiles(smiles), [], None) for smiles in ("C", "N", "O")]
+    torch.manual_seed(0)
+    library = JTMPN(32, 2)
+    with pytest.raises(RuntimeError, match="non-empty TensorList"):
+        library(single_atoms, {})
+    ours = fixed.SegmentMeanJTMPN(32, 2)
+    ours.load_state_dict(library.state_dict())
+    with_bond = [(Chem.MolFromSmiles("CO"), [], None)]
+    assert torch.allclose(ours(with_bond, {}), library(with_bond, {}))
+    assert ours(single_atoms, {}).shape == (3, 32)
+
+
+def test_stochastic_decoding_runs_under_torch_2(fixed, vocabulary, monkeypatch):
+    import torch
+    from dgllife.model.model_zoo import jtvae as library_jtvae
+
+    library, ours = models(fixed, vocabulary)
+    ours.eval()
+    with torch.no_grad():
+        torch.manual_seed(0)
+        with monkeypatch.context() as undone:
+            undone.setattr(library_jtvae, "torch", fixed._library["torch"])
+            with pytest.raises((IndexError, TypeError, RuntimeError)), fixed.attachment_budget(200):
+                for _ in range(5):
+                    ours.sample_prior(prob_decode=True)
+        for seed in range(5):
+            torch.manual_seed(seed)
+            try:
+                with fixed.attachment_budget(200):
+                    smiles = ours.sample_prior(prob_decode=True)
+            except fixed.AttachmentBudgetSpent:
+                continue
+            assert smiles is None or Chem.MolFromSmiles(smiles) is not None
+
+
+def test_reconstruction_leaves_the_caller_s_tree_graph_alone(fixed, vocabulary, featurised):
+    import torch
+    from dgllife.data.jtvae import JTVAECollator
+
+    library, ours = models(fixed, vocabulary)
+    for model, expected in ((library, True), (ours, False)):
+        _, tree_graph, mol_graph = JTVAECollator(training=False)([featurised[1](0)])
+        with torch.no_grad(), fixed.attachment_budget(200):
+            try:
+                model.reconstruct(tree_graph, mol_graph)
+            except fixed.AttachmentBudgetSpent:
+                pass
+        # the library's embeddings stay on the graph and are used again after the weights change
+        assert ("x" in tree_graph.ndata) is expected
+
+
+def test_the_assembly_search_is_bounded(fixed, vocabulary):
+    """Within a budget of 50 attachments every prior sample of an untrained model ends quickly
+    (without one, one decoding ran for minutes); some give up, some decode."""
+    import time
+
+    import torch
+
+    _, ours = models(fixed, vocabulary, hidden=128, latent=32)
+    ours.eval()
+    calls = []
+    original = fixed._library["local_attach"]
+    fixed._library["local_attach"] = lambda *args: calls.append(1) or original(*args)
+    try:
+        with torch.no_grad():
+            torch.manual_seed(0)
+            outcomes = []
+            for _ in range(6):
+                calls.clear()
+                started = time.perf_counter()
+                try:
+                    with fixed.attachment_budget(50):
+                        outcomes.append(ours.sample_prior())
+                except fixed.AttachmentBudgetSpent:
+                    outcomes.append("gave up")
+                assert len(calls) <= 50 and time.perf_counter() - started < 30
+    finally:
+        fixed._library["local_attach"] = original
+    assert "gave up" in outcomes and any(outcome not in ("gave up", None) for outcome in outcomes)

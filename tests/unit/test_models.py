@@ -99,11 +99,11 @@ def test_an_argument_the_model_does_not_take_is_an_error(name):
 @pytest.mark.parametrize("spec", MODELS.specs(), ids=lambda spec: f"{spec.name}-{spec.task}")
 def test_hyperparameter_group_is_the_constructor(spec):
     """Every field of a model's group reaches its constructor, and the constructor takes nothing
-    else but the task's sizes: a hyperparameter cannot be silently dropped."""
+    else but sizes the task gives: a hyperparameter cannot be silently dropped."""
     import inspect
 
     from sagemaker_dgl.tasks import TASKS
 
     parameters = set(inspect.signature(spec.model_class).parameters)
     assert set(spec.hyperparameters.model_fields) <= parameters
-    assert parameters - set(spec.hyperparameters.model_fields) == set(TASKS.get(spec.task).size_names)
+    assert parameters - set(spec.hyperparameters.model_fields) <= set(TASKS.get(spec.task).size_names)

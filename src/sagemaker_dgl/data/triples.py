@@ -44,7 +44,11 @@ ARCHIVES: Dict[str, Tuple[str, str, Dict[str, str]]] = {
 
 
 def _detect(directory: Path) -> bool:
-    return all((directory / name).is_file() for name in FILES.values())
+    """The three files, the first line of train.txt tab-separated (JTNN's SMILES files share the names)."""
+    if not all((directory / name).is_file() for name in FILES.values()):
+        return False
+    with open(directory / FILES["train"], encoding="utf-8", errors="replace") as handle:
+        return "\t" in next((line for line in handle if line.strip()), "\t")
 
 
 def read_triples(path: Path) -> List[Tuple[int, str, str, str]]:

@@ -6,7 +6,7 @@ every model below.
 """
 from ._base import NodeEncoderHyperparameters, NodeModel, attach_full_degrees
 from ._registry import MODELS, ModelSpec, create_model, register_model
-from . import complex, dgmg, distmult, gcmc, gcn, gat, gin, graphsage, rgcn, rotate, transe  # noqa: F401  (registers the models)
+from . import complex, dgmg, distmult, gcmc, gcn, gat, gin, graphsage, jtnn, rgcn, rotate, transe  # noqa: F401  (registers the models)
 
 __all__ = ["MODELS", "ModelSpec", "NodeEncoderHyperparameters", "NodeModel", "attach_full_degrees", "create_model",
            "register_model"]

@@ -110,9 +110,12 @@ class DGMG(nn.Module):
         hidden_size, num_prop_rounds, dropout: see :class:`DGMGHyperparameters`.
     """
 
+    trains_on = "graphs"
+
     def __init__(self, num_node_types: int, num_edge_types: int, hidden_size: int, num_prop_rounds: int,
                  dropout: float):
         super().__init__()
+        self.num_node_types, self.num_edge_types = num_node_types, num_edge_types
         from dgllife.model import DGMG as LifeSciDGMG
 
         self.dgmg = LifeSciDGMG(atom_types=list(range(num_node_types)), bond_types=list(range(num_edge_types)),
@@ -125,6 +128,11 @@ class DGMG(nn.Module):
     def forward(self, actions: List[Tuple[int, int]]) -> torch.Tensor:
         """The log-likelihood of the decision sequence ``actions``."""
         return self.dgmg(actions=actions, compute_log_prob=True)
+
+    def training_loss(self, graphs: List[nx.MultiGraph]):
+        """The negative log-likelihood of the graphs' decision sequences, averaged over them."""
+        loss = -torch.stack([self(decisions(graph, self.num_node_types, self.num_edge_types)) for graph in graphs]).mean()
+        return loss, {"train_loss": loss.item()}
 
     def sample(self, max_steps: int) -> Optional[nx.MultiGraph]:
         """One graph drawn decision by decision (node and edge ``type`` attributes); None when it

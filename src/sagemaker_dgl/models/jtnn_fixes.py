@@ -30,11 +30,20 @@ applied by :func:`apply_fixes` for the library versions known to need it, and te
    embeddings on the junction-tree graph they are given and reuse them when present, so a
    graph encoded before a weight update is encoded again with the old embeddings (and the
    old autograd graph); :class:`FixedJTNNVAE` hands the library a local view of each graph.
+7. **Candidates without bonds.** ``JTMPN`` stacks the bond features of the candidates, an empty
+   list when every candidate is one atom (decoding a tree of single-atom clusters:
+   ``RuntimeError: stack expects a non-empty TensorList``); :class:`SegmentMeanJTMPN` gives
+   their atoms the output layer over zero messages, as the original JTNN's padding does.
+8. **Unbounded assembly search.** Decoding enumerates the ways to attach each cluster to its
+   neighbours depth first, without bound when no complete attachment exists: one decoding of
+   an untrained model ran for minutes. Within :func:`attachment_budget` each attachment tried
+   (``local_attach``) counts, and past the budget :class:`AttachmentBudgetSpent` is raised.
 
 Importing this module imports DGL-LifeSci (seconds): the toolkit imports it where JTNN is used.
 """
+import contextlib
 import types
-from typing import Iterable, List, Sequence
+from typing import Iterable, List, Optional, Sequence
 
 import dgllife
 import rdkit
@@ -52,6 +61,30 @@ FIXED_DGLLIFE = Version("0.3.2")  # the newest release checked; a later one is u
 KEKULE_FRAGMENT_RDKIT = Version("2021.3")  # MolFragmentToSmiles kekulises fragments from this release
 
 _library = {}  # what apply_fixes replaced, by name
+_attachments_left: List[Optional[int]] = [None]  # None: no budget
+
+
+class AttachmentBudgetSpent(Exception):
+    """More attachments tried than :func:`attachment_budget` allows."""
+
+
+@contextlib.contextmanager
+def attachment_budget(count: int):
+    """Within the block, at most ``count`` cluster attachments are tried (:func:`counted_local_attach`)."""
+    previous, _attachments_left[0] = _attachments_left[0], count
+    try:
+        yield
+    finally:
+        _attachments_left[0] = previous
+
+
+def counted_local_attach(*args, **kwargs):
+    """The library's ``local_attach``, counted against the current :func:`attachment_budget`."""
+    if _attachments_left[0] is not None:
+        if _attachments_left[0] <= 0:
+            raise AttachmentBudgetSpent
+        _attachments_left[0] -= 1
+    return _library["local_attach"](*args, **kwargs)
 
 
 def clique_mol(mol, atoms: Sequence[int]):
@@ -74,6 +107,8 @@ def apply_fixes() -> None:
         chemutils.get_clique_mol = mol_tree.get_clique_mol = clique_mol
     _library["torch"] = library_jtvae.torch
     library_jtvae.torch = Torch1Calls("torch")
+    _library["local_attach"] = chemutils.local_attach
+    chemutils.local_attach = counted_local_attach
 
 
 class Torch1Calls(types.ModuleType):
@@ -105,6 +140,20 @@ class SegmentMeanJTMPN(JTMPN):
     that output, and the means are taken here from the attached one."""
 
     def forward(self, cand_batch, tree_mess, device="cpu"):
+        if any(mol.GetNumBonds() for mol, _, _ in cand_batch):
+            atom_states = self._output_layer(cand_batch, tree_mess, device)
+        else:  # fix 8: the library stacks an empty list of bond features; no bond, no message
+            atoms = torch.stack([torch.Tensor(self.atom_featurizer(atom))
+                                 for mol, _, _ in cand_batch for atom in mol.GetAtoms()]).to(device)
+            atom_states = self.W_o(torch.cat([atoms, atoms.new_zeros(len(atoms), self.hidden_size)], 1))
+        atom_states = F.relu(atom_states)
+        sizes = torch.tensor([mol.GetNumAtoms() for mol, _, _ in cand_batch], device=atom_states.device)
+        candidate = torch.repeat_interleave(torch.arange(len(sizes), device=atom_states.device), sizes)
+        sums = atom_states.new_zeros(len(sizes), atom_states.shape[1]).index_add_(0, candidate, atom_states)
+        return sums / sizes.unsqueeze(1)
+
+    def _output_layer(self, cand_batch, tree_mess, device):
+        """The library's forward up to ``W_o``'s output (all candidates' atoms)."""
         output = {}
 
         def keep(module, inputs, atom_states):
@@ -116,11 +165,7 @@ class SegmentMeanJTMPN(JTMPN):
             super().forward(cand_batch, tree_mess, device)
         finally:
             hook.remove()
-        atom_states = F.relu(output["atom_states"])
-        sizes = torch.tensor([mol.GetNumAtoms() for mol, _, _ in cand_batch], device=atom_states.device)
-        candidate = torch.repeat_interleave(torch.arange(len(sizes), device=atom_states.device), sizes)
-        sums = atom_states.new_zeros(len(sizes), atom_states.shape[1]).index_add_(0, candidate, atom_states)
-        return sums / sizes.unsqueeze(1)
+        return output["atom_states"]
 
 
 class FixedJTNNVAE(JTNNVAE):
