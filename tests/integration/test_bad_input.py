@@ -316,7 +316,7 @@ CASES.update({
         ["train.txt: no line holds a SMILES string RDKit can parse (2 lines tried)", "one molecule per line"]),
     "vocabulary that does not cover the training molecules": (
         {"model": "jtnn"},
-        lambda tmp: smiles_channel(tmp, ZINC_MOLECULES, vocabulary="C1=CC=CC=C1\nCC\n"),
+        lambda tmp: {"train": smiles_channel(tmp, ZINC_MOLECULES, vocabulary="C1=CC=CC=C1\nCC\n")},
         ["4 of 4 training molecules (100.0%) have a cluster outside", "vocab.txt, more than max_uncovered=0.01",
          "remove vocab.txt from the channel to build the vocabulary from the training molecules, or raise max_uncovered"]),
     "JTNN without molecules": ({"model": "jtnn"}, None,

@@ -17,11 +17,13 @@ import logging
 import multiprocessing
 import os
 import pickle
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, List, Sequence, Tuple
 
+from .. import signals
 from .loading import CACHE_DIR
 
 logger = logging.getLogger(__name__)
@@ -85,12 +87,27 @@ def featurise_molecules(smiles: Sequence[str], clusters: Sequence[str], training
 
 
 def _run(jobs, workers: int) -> Iterator[int]:
+    """Featurise the shards, here or in ``workers`` processes; a stop signal is honoured within a
+    second (the pool's workers end with it, or by the pool's SIGTERM when this leaves the block)."""
     if workers <= 1:
         for job in jobs:
             yield _featurise_shard(job)
         return
-    with multiprocessing.get_context("spawn").Pool(workers, initializer=_quiet_rdkit) as pool:
-        yield from pool.imap_unordered(_featurise_shard, jobs)
+    with multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker) as pool:
+        finished = pool.imap_unordered(_featurise_shard, jobs)
+        for _ in jobs:
+            while True:
+                try:
+                    count = finished.next(timeout=1)
+                    break
+                except multiprocessing.TimeoutError:
+                    signals.check()  # leaving the block terminates the workers; finished shards stay cached
+            yield count
+
+
+def _start_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the job answers it
+    _quiet_rdkit()
 
 
 def _quiet_rdkit() -> None:
@@ -115,6 +132,7 @@ def _featurise_shard(job: Tuple[Path, List[str], List[str], bool]) -> int:
     dataset = JTVAEDataset(str(listing), ClusterVocabulary(clusters), cache=False, training=training)
     items, kept, uncovered, failures = [], [], 0, []
     for index, text in enumerate(smiles):
+        signals.check()  # featurising in the job's own process: a stop ends it within a molecule
         try:
             items.append(dataset[index])
         except KeyError:
