@@ -17,7 +17,8 @@ minimises
 .. math::  \\mathcal{L} = \\mathcal{L}_\\text{word} + \\mathcal{L}_\\text{topo} +
     \\mathcal{L}_\\text{assm} + 2\\,\\mathcal{L}_\\text{stereo} + \\beta\\,\\mathrm{KL}(q \\,\\|\\, \\mathcal{N}(0, I)),
 
-with :math:`\\beta` = ``kl_weight`` (DGL-LifeSci's example trains with 0). Every decoded molecule
+with :math:`\\beta` = ``kl_weight`` (DGL-LifeSci's example pretrains with 0 for 3 epochs, then
+trains on with 0.005). Every decoded molecule
 is valid by construction; a decoding that tries more than ``max_steps`` cluster attachments
 gives up (an invalid sample): assembly can otherwise search exponentially long.
 """
@@ -31,7 +32,7 @@ from ._registry import register_model
 
 
 class JTNNHyperparameters(HyperparameterGroup):
-    """JTNN's encoders and latent code (DGL-LifeSci's ZINC configuration by default)."""
+    """JTNN's encoders and latent code (DGL-LifeSci's ZINC pretraining configuration by default)."""
 
     hidden_size: int = hyperparameter(450, "State size of the tree and graph encoders and decoders.", gt=0)
     latent_size: int = hyperparameter(56, "Latent code size: half for the tree, half for the graph (even).", ge=2,
@@ -70,9 +71,8 @@ class JTNN(nn.Module):
         loss, kl, word, topo, assm, stereo = self.vae(trees, tree_graphs.to(device), mol_graphs.to(device),
                                                       stereo_index.to(device), stereo_labels, stereo_graphs.to(device),
                                                       beta=self.kl_weight)
-        return loss, {"train_loss": loss.item(), "train_kl": kl, "train_word_acc": word,
-                                   "train_topo_acc": topo, "train_assm_acc": float(assm),
-                                   "train_stereo_acc": float(stereo)}
+        return loss, {"train_loss": loss.item(), "train_kl": kl, "train_word_acc": word, "train_topo_acc": topo,
+                      "train_assm_acc": float(assm), "train_stereo_acc": float(stereo)}
 
     def latent_means(self, items: list) -> torch.Tensor:
         """The means of :math:`q(z \\mid G)` of featurised molecules (``(N, latent_size)``)."""
