@@ -174,8 +174,9 @@ class GraphGenerationHyperparameters(HyperparameterGroup):
 
     graph_family: str = hyperparameter("cycles", "Synthetic family the training graphs are drawn from when the job "
                                        "has no 'train' channel: cycles.")
-    graphs_per_epoch: int = hyperparameter(500, "Training graphs per epoch: drawn anew from the family, or the next "
-                                           "ones of the shuffled training molecules.", gt=0)
+    graphs_per_epoch: int = hyperparameter(500, "DGMG: training graphs per epoch, drawn anew from the family, or the "
+                                           "next ones of the shuffled training molecules (a JTNN epoch is one pass "
+                                           "over them).", gt=0)
     batch_size: int = hyperparameter(10, "Graphs per optimiser step (their losses averaged).", gt=0)
     val_samples: int = hyperparameter(300, "Graphs sampled at each validation; their validity is the objective.",
                                       gt=0)
