@@ -19,8 +19,9 @@ applied by :func:`apply_fixes` for the library versions known to need it, and te
 4. **The candidate encoder's backward pass.** ``JTMPN`` averages each candidate's atom states
    with its own ``narrow``; the backward pass of each writes a gradient the size of all the
    batch's candidate atoms (76% of a step's backward time on 40 ZINC molecules).
-   :class:`SegmentMeanJTMPN` takes the same means in one ``index_add`` (same loss and gradients:
-   a step 13.9 s -> 5.8 s there, one thread).
+   :class:`SegmentMeanJTMPN` takes the same means in one ``index_add`` (same loss and gradients;
+   a step of 40 ZINC molecules 5.3 s -> 3.8 s on 2 threads, 13.9 s -> 5.8 s on one thread under
+   load: ``benchmarks/jtnn_step_time.py``).
 5. **Stochastic decoding under torch 2.x.** ``prob_decode=True`` indexes a 0-dim tensor
    (``torch.bernoulli(...)[0]``), calls ``torch.softmax`` without ``dim`` and, for a node with
    one candidate, ``torch.multinomial`` on 0-dim probabilities; :func:`apply_fixes` gives the
