@@ -52,3 +52,42 @@ def test_jtnn_overfits_16_molecules(tmp_path, zinc16):
     assert samples == predictor.sample(5, seed=3) and all(predictor.is_valid(s) for s in samples if s)
     with pytest.raises(DataFormatError, match="cannot encode"):
         predictor.encode(["C1CC[Si]CC1"])  # silacyclohexane: ZINC has no silicon
+
+
+def test_a_stop_during_featurisation_ends_the_job_and_its_workers(tmp_path):
+    """SIGTERM while worker processes featurise 1,000 molecules (two shards): the job exits 143
+    within seconds with a reason, an empty model folder and no worker left running."""
+    import signal
+    import subprocess
+    import time
+
+    import psutil
+
+    from sagemaker_dgl.cli import lay_out_job
+    from tests.conftest import TRAIN, finish, job_env
+
+    source = dataset_dir("zinc_jtnn")
+    channel = tmp_path / "zinc1000"
+    channel.mkdir()
+    (channel / "train.txt").write_text("\n".join((source / "train_20k.txt").read_text().split()[:1000]) + "\n")
+    shutil.copy(source / "vocab.txt", channel / "vocab.txt")
+    job_dir = tmp_path / "job"
+    lay_out_job(job_dir, {"model": "jtnn"}, {"train": channel})
+    env = {**job_env(job_dir), "SAGEMAKER_DGL_CACHE": str(tmp_path / "cache")}  # nothing featurised yet
+    process = subprocess.Popen([TRAIN], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = []
+    for line in process.stdout:
+        log.append(line)
+        if "featurising 1000 molecules for JTNN in 2 shards, 2 workers" in line:
+            break
+    time.sleep(3)
+    workers = psutil.Process(process.pid).children(recursive=True)
+    assert len(workers) >= 2, "".join(log)
+    stopped = time.perf_counter()
+    process.send_signal(signal.SIGTERM)
+    log.append(finish(process, timeout=60))
+    assert process.returncode == 143 and time.perf_counter() - stopped < 15, "".join(log)[-3000:]
+    assert "stopped by SIGTERM" in (job_dir / "output" / "failure").read_text()
+    assert list((job_dir / "model").iterdir()) == []
+    time.sleep(1)
+    assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
