@@ -74,15 +74,14 @@ def featurise_molecules(smiles: Sequence[str], clusters: Sequence[str], training
         logger.info("%s: %d of %d shards of featurised molecules read from the cache %s", label,
                     len(jobs) - len(todo), len(jobs), directory)
     directory.mkdir(parents=True, exist_ok=True)
-    started, done = time.perf_counter(), 0
+    started, done, total = time.perf_counter(), 0, sum(len(job[1]) for job in todo)
     workers = min(workers or os.cpu_count() or 1, len(todo))
     if todo:
-        logger.info("%s: featurising %d molecules for JTNN in %d shards, %d worker%s", label,
-                    sum(len(job[1]) for job in todo), len(todo), workers, "" if workers == 1 else "s")
+        logger.info("%s: featurising %d molecules for JTNN in %d shards, %d worker%s", label, total, len(todo), workers,
+                    "" if workers == 1 else "s")
     for finished in _run(todo, workers):
         done += finished
-        elapsed = time.perf_counter() - started
-        logger.info("%s: featurised %d/%d molecules, %.0f s", label, done, sum(len(job[1]) for job in todo), elapsed)
+        logger.info("%s: featurised %d/%d molecules, %.0f s", label, done, total, time.perf_counter() - started)
     return _summary([job[0] for job in jobs], label)
 
 

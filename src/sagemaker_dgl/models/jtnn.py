@@ -62,14 +62,18 @@ class JTNN(nn.Module):
         self.vae.reset_parameters()
         self.kl_weight = kl_weight
 
+    @property
+    def device(self) -> torch.device:
+        return self.vae.embedding.weight.device
+
     def training_loss(self, items: list):
         """The loss of a batch of featurised training molecules (a mean over them) and its parts' accuracies."""
         from dgllife.data.jtvae import JTVAECollator
 
         trees, tree_graphs, mol_graphs, stereo_index, stereo_labels, stereo_graphs = JTVAECollator(training=True)(items)
-        device = self.vae.embedding.weight.device
-        loss, kl, word, topo, assm, stereo = self.vae(trees, tree_graphs.to(device), mol_graphs.to(device),
-                                                      stereo_index.to(device), stereo_labels, stereo_graphs.to(device),
+        loss, kl, word, topo, assm, stereo = self.vae(trees, tree_graphs.to(self.device), mol_graphs.to(self.device),
+                                                      stereo_index.to(self.device), stereo_labels,
+                                                      stereo_graphs.to(self.device),
                                                       beta=self.kl_weight)
         return loss, {"train_loss": loss.item(), "train_kl": kl, "train_word_acc": word, "train_topo_acc": topo,
                       "train_assm_acc": float(assm), "train_stereo_acc": float(stereo)}
@@ -79,8 +83,7 @@ class JTNN(nn.Module):
         from dgllife.data.jtvae import JTVAECollator
 
         _, tree_graphs, mol_graphs = JTVAECollator(training=False)(list(items))
-        device = self.vae.embedding.weight.device
-        _, tree_vec, mol_vec = self.vae.encode(tree_graphs.to(device).local_var(), mol_graphs.to(device))
+        _, tree_vec, mol_vec = self.vae.encode(tree_graphs.to(self.device).local_var(), mol_graphs.to(self.device))
         return torch.cat([self.vae.T_mean(tree_vec), self.vae.G_mean(mol_vec)], dim=1)
 
     def decode(self, latent: torch.Tensor, max_steps: int) -> Optional[str]:
@@ -94,8 +97,8 @@ class JTNN(nn.Module):
         from dgllife.data.jtvae import JTVAECollator
 
         _, tree_graph, mol_graph = JTVAECollator(training=False)([item])
-        device = self.vae.embedding.weight.device
-        return self._bounded(max_steps, self.vae.reconstruct, tree_graph.to(device), mol_graph.to(device))
+        return self._bounded(max_steps, self.vae.reconstruct, tree_graph.to(self.device),
+                             mol_graph.to(self.device))
 
     @staticmethod
     def _bounded(max_steps: int, decode, *args) -> Optional[str]:
@@ -109,5 +112,5 @@ class JTNN(nn.Module):
 
     def sample(self, max_steps: int) -> Optional[str]:
         """A molecule decoded from :math:`z \\sim \\mathcal{N}(0, I)` (SMILES); None when assembly gives up."""
-        return self.decode(torch.randn(self.vae.latent_size, device=self.vae.embedding.weight.device), max_steps)
+        return self.decode(torch.randn(self.vae.latent_size, device=self.device), max_steps)
 

@@ -112,10 +112,7 @@ class MoleculeGraphs:
         self.node_types = list(atom_types)
 
     def identity(self, graph: Optional[nx.MultiGraph]) -> Optional[str]:
-        from rdkit import Chem
-
-        mol = None if graph is None else graph_molecule(graph, self.node_types)
-        return None if mol is None or len(Chem.GetMolFrags(mol)) != 1 else Chem.MolToSmiles(mol)
+        return one_molecule_smiles(None if graph is None else graph_molecule(graph, self.node_types))
 
     def output(self, graph: Optional[nx.MultiGraph]) -> Optional[str]:
         """What the predictor returns for a sample: its SMILES, None when it is not a molecule."""
@@ -139,8 +136,7 @@ class DecodedMolecules:
     def identity(self, smiles: Optional[str]) -> Optional[str]:
         from rdkit import Chem
 
-        mol = None if smiles is None else Chem.MolFromSmiles(smiles)
-        return None if mol is None or len(Chem.GetMolFrags(mol)) != 1 else Chem.MolToSmiles(mol)
+        return one_molecule_smiles(None if smiles is None else Chem.MolFromSmiles(smiles))
 
     def output(self, smiles: Optional[str]) -> Optional[str]:
         return self.identity(smiles)
@@ -158,6 +154,13 @@ class DecodedMolecules:
     def plot(self, samples: List[str], identities: List[Optional[str]], path: Path) -> None:
         """The first eight valid molecules."""
         plot_molecules([smiles for smiles in identities if smiles][:8], path)
+
+
+def one_molecule_smiles(mol) -> Optional[str]:
+    """The canonical SMILES of ``mol`` when it is one connected molecule (RDKit sanitised it), else None."""
+    from rdkit import Chem
+
+    return None if mol is None or len(Chem.GetMolFrags(mol)) != 1 else Chem.MolToSmiles(mol)
 
 
 def graph_kind(data_facts) -> object:
